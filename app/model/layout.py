@@ -1,0 +1,815 @@
+"""Board geometry shared by the canvas and the poster, so screen and paper agree.
+
+Pure Python (no Qt). Units are points at 100 % (one point = one pixel on screen at 100 %);
+the origin is the board's top-left corner, y grows downwards.
+
+API (stable):
+
+- ``compute_layout(doc, *, layers=None, options=LayoutOptions()) -> BoardLayout``: the whole
+  board; ``layers`` is None (all) or a set of layer names to show.
+- ``BoardLayout``: ``width``, ``height``, ``header_height``, ``label_width``,
+  ``stages`` (list of ``StageColumn``: id, name, x, width, label lines),
+  ``layer_bands`` (list of ``LayerBand``: layer, name, y, height),
+  ``lanes`` (list of ``LaneBand``: id, layer, kind, name, y, height, label lines),
+  ``cards`` (dict id -> ``CardBox``: x, y, w, h, wrapped title ``lines``, ``footer`` text,
+  ``votes``, kind, lane kind, sentiment, colour), ``links`` (dict id -> ``LinkRoute``:
+  orthogonal polyline ``points`` from the source box to the target box),
+  ``lines`` (the blueprint ``SeparatorLine`` s: interaction, visibility, internal; y and label),
+  ``curves`` (one ``EmotionCurve`` per emotions lane: a point per stage at the mean sentiment),
+  and helpers ``stage(id)``, ``lane(id)``, ``cell_rect(lane, stage)``, ``cell_at(x, y)``,
+  ``drop_slot(lane, stage, x, y, exclude)``.
+- ``BoardLayouter(doc, layers=..., options=...)``: keeps ``.layout`` up to date cheaply;
+  ``refresh(event.changed) -> LayoutDelta`` re-lays out only the cells a change touched and
+  says which boxes, routes and bands moved (the canvas repositions exactly those items).
+- ``text_width(text, size, bold=False)`` and ``wrap_text(...)``: the text measure (DejaVu
+  Sans advance widths) used for every wrapped label; draw the returned lines as they are.
+- ``PALETTE``, ``LAYER_COLORS``, ``LINK_COLORS``: the colours of lane kinds, layers and links.
+
+Column widths and lane heights come from content: a stage widens when one of its cells holds
+more than ``stack_target`` cards, and a lane is as tall as its tallest cell. Emotions lanes
+have a fixed height; their cards sit at the height of their sentiment (+2 at the top).
+"""
+
+from __future__ import annotations
+
+import bisect
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from app.model.document import Document
+from app.model.schema import LaneKind, Layer
+
+FONT_FAMILY = "DejaVu Sans"
+
+
+def _widths(table: str) -> tuple[int, ...]:
+    return tuple(int(w) for w in table.split())
+
+
+# Advance widths of ASCII 32..126 in 1/1000 em (DejaVu Sans, DejaVu Sans Bold).
+_W_REGULAR = _widths(
+    "318 401 460 838 636 950 780 275 390 390 500 838 318 361 318 337 636 636 636 "
+    "636 636 636 636 636 636 636 337 337 838 838 838 531 1000 684 686 698 770 632 "
+    "575 775 752 295 295 656 557 863 748 787 603 787 695 635 611 732 684 989 685 "
+    "611 685 390 337 390 838 500 500 613 635 550 635 615 352 635 634 278 278 579 "
+    "278 974 634 612 635 635 411 521 392 634 592 818 592 592 525 636 337 636 838"
+)
+_W_BOLD = _widths(
+    "348 456 521 838 696 1002 872 306 457 457 523 838 380 415 380 365 696 696 696 "
+    "696 696 696 696 696 696 696 400 400 838 838 838 580 1000 774 762 734 830 683 "
+    "683 821 837 372 372 775 637 995 837 850 733 850 770 720 682 812 774 1103 771 "
+    "724 725 457 365 457 838 500 500 675 716 593 716 678 435 716 712 343 343 665 "
+    "343 1042 712 687 716 716 493 595 478 712 652 924 645 652 582 712 365 712 838"
+)
+_W_OTHER = 700  # anything outside ASCII: a little wide, so text never overflows its box
+ELLIPSIS = "\u2026"
+
+# -- colours (hex strings, shared by screen and paper) --------------------------------------
+
+#: lane kind -> (card fill, accent)
+PALETTE: dict[str, tuple[str, str]] = {
+    LaneKind.ACTIONS.value: ("#EEF1FF", "#4C6EF5"),
+    LaneKind.TOUCHPOINTS.value: ("#E7F3FF", "#1C7ED6"),
+    LaneKind.EMOTIONS.value: ("#FFF0F6", "#D6336C"),
+    LaneKind.PAIN_POINTS.value: ("#FFECEC", "#E03131"),
+    LaneKind.OPPORTUNITIES.value: ("#EAF9EE", "#2F9E44"),
+    LaneKind.EVIDENCE.value: ("#F3F0FF", "#7048E8"),
+    LaneKind.CUSTOMER_ACTIONS.value: ("#EAF4FF", "#1971C2"),
+    LaneKind.FRONTSTAGE.value: ("#E6FAF3", "#0CA678"),
+    LaneKind.BACKSTAGE.value: ("#E5F8FA", "#1098AD"),
+    LaneKind.SUPPORT.value: ("#F1F3F5", "#5C677D"),
+    LaneKind.SYSTEMS.value: ("#F8F0FC", "#AE3EC9"),
+    LaneKind.TEAM.value: ("#FFF4E6", "#E8590C"),
+}
+#: layer -> (strong colour, band tint)
+LAYER_COLORS: dict[str, tuple[str, str]] = {
+    Layer.JOURNEY.value: ("#4C6EF5", "#F7F8FF"),
+    Layer.BLUEPRINT.value: ("#0CA678", "#F3FBF8"),
+    Layer.PROCESS.value: ("#E8590C", "#FFF9F3"),
+}
+LINK_COLORS: dict[str, str] = {
+    "flow": "#5C677D",
+    "supports": "#0CA678",
+    "handoff": "#E8590C",
+    "triggers": "#7048E8",
+}
+INK = "#1F2937"
+MUTED = "#6B7280"
+GRID = "#E3E7EC"
+
+LAYER_NAMES = {
+    Layer.JOURNEY.value: "Customer journey",
+    Layer.BLUEPRINT.value: "Service blueprint",
+    Layer.PROCESS.value: "Internal process",
+}
+#: (name, label, lane kinds above the line, lane kinds below it)
+SEPARATORS: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
+    (
+        "interaction",
+        "Line of interaction",
+        frozenset({"customer_actions", "evidence"}),
+        frozenset({"frontstage"}),
+    ),
+    ("visibility", "Line of visibility", frozenset({"frontstage"}), frozenset({"backstage"})),
+    (
+        "internal",
+        "Line of internal interaction",
+        frozenset({"backstage"}),
+        frozenset({"support", "systems"}),
+    ),
+)
+
+
+# -- text measure ----------------------------------------------------------------------------
+
+
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """Width of one line of text at ``size`` points in DejaVu Sans (regular or bold)."""
+    table = _W_BOLD if bold else _W_REGULAR
+    total = 0
+    for ch in text:
+        code = ord(ch) - 32
+        total += table[code] if 0 <= code < 95 else _W_OTHER
+    return total * size / 1000.0
+
+
+def _break_word(word: str, width: float, size: float, bold: bool) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for ch in word:
+        if current and text_width(current + ch, size, bold=bold) > width:
+            parts.append(current)
+            current = ch
+        else:
+            current += ch
+    if current:
+        parts.append(current)
+    return parts
+
+
+@lru_cache(maxsize=65536)
+def wrap_text(
+    text: str, width: float, size: float, *, bold: bool = False, max_lines: int = 0
+) -> tuple[str, ...]:
+    """Greedy word wrap into lines no wider than ``width``; the last kept line gets an
+    ellipsis when ``max_lines`` cuts the text. Empty text gives no lines."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current = ""
+        for word in paragraph.split():
+            candidate = f"{current} {word}" if current else word
+            if text_width(candidate, size, bold=bold) <= width:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            if text_width(word, size, bold=bold) > width:
+                pieces = _break_word(word, width, size, bold)
+                lines.extend(pieces[:-1])
+                current = pieces[-1]
+            else:
+                current = word
+        if current:
+            lines.append(current)
+    if max_lines and len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and text_width(last + ELLIPSIS, size, bold=bold) > width:
+            last = last[:-1]
+        lines = lines[: max_lines - 1] + [last.rstrip() + ELLIPSIS]
+    return tuple(lines)
+
+
+# -- geometry records -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayoutOptions:
+    """Sizes in points; the defaults are the look of the app and the poster."""
+
+    header_height: float = 64.0
+    label_width: float = 212.0
+    layer_strip_width: float = 30.0
+    layer_gap: float = 14.0
+    margin: float = 24.0
+    card_width: float = 172.0
+    card_gap: float = 10.0
+    cell_padding: float = 12.0
+    stack_target: int = 3  # cards stacked in a cell before its stage gets another card column
+    max_cards_across: int = 4
+    card_padding: float = 9.0
+    title_size: float = 11.0
+    title_line_height: float = 15.0
+    title_max_lines: int = 5
+    footer_height: float = 18.0
+    min_card_height: float = 50.0
+    min_lane_height: float = 78.0
+    label_size: float = 12.0
+    label_line_height: float = 16.0
+    header_size: float = 13.0
+    emotion_lane_height: float = 172.0
+    emotion_chip_height: float = 42.0
+    emotion_max_lines: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class StageColumn:
+    id: str
+    name: str
+    phase: str
+    x: float
+    width: float
+    cols: int
+    label: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerBand:
+    layer: str
+    name: str
+    y: float
+    height: float
+
+
+@dataclass(frozen=True, slots=True)
+class LaneBand:
+    id: str
+    layer: str
+    kind: str
+    name: str
+    team: str
+    y: float
+    height: float
+    label: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CardBox:
+    id: str
+    lane: str
+    stage: str
+    x: float
+    y: float
+    w: float
+    h: float
+    lines: tuple[str, ...]
+    footer: str
+    votes: int
+    kind: str
+    lane_kind: str
+    sentiment: int | None
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRoute:
+    id: str
+    source: str
+    target: str
+    kind: str
+    label: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SeparatorLine:
+    name: str
+    label: str
+    y: float
+    x0: float
+    x1: float
+
+
+@dataclass(frozen=True, slots=True)
+class EmotionPoint:
+    stage: str
+    x: float
+    y: float
+    sentiment: float
+
+
+@dataclass(frozen=True, slots=True)
+class EmotionCurve:
+    lane: str
+    points: tuple[EmotionPoint, ...]
+
+
+@dataclass
+class BoardLayout:
+    """Every box and line of one board, in points."""
+
+    options: LayoutOptions
+    width: float = 0.0
+    height: float = 0.0
+    header_height: float = 0.0
+    label_width: float = 0.0
+    stages: list[StageColumn] = field(default_factory=list)
+    layer_bands: list[LayerBand] = field(default_factory=list)
+    lanes: list[LaneBand] = field(default_factory=list)
+    cards: dict[str, CardBox] = field(default_factory=dict)
+    links: dict[str, LinkRoute] = field(default_factory=dict)
+    lines: list[SeparatorLine] = field(default_factory=list)
+    curves: list[EmotionCurve] = field(default_factory=list)
+
+    def stage(self, stage_id: str) -> StageColumn | None:
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+    def lane(self, lane_id: str) -> LaneBand | None:
+        return next((ln for ln in self.lanes if ln.id == lane_id), None)
+
+    def cell_rect(self, lane_id: str, stage_id: str) -> tuple[float, float, float, float] | None:
+        """(x, y, w, h) of one cell, or None if the lane or stage is not shown."""
+        s, ln = self.stage(stage_id), self.lane(lane_id)
+        if s is None or ln is None:
+            return None
+        return (s.x, ln.y, s.width, ln.height)
+
+    def cell_at(self, x: float, y: float) -> tuple[str, str] | None:
+        """(lane id, stage id) of the cell under a point, or None."""
+        stage = next((s for s in self.stages if s.x <= x < s.x + s.width), None)
+        lane = next((ln for ln in self.lanes if ln.y <= y < ln.y + ln.height), None)
+        if stage is None or lane is None:
+            return None
+        return (lane.id, stage.id)
+
+    def drop_slot(
+        self, lane_id: str, stage_id: str, x: float, y: float, exclude: Iterable[str] = ()
+    ) -> tuple[str | None, str | None, tuple[float, float, float, float]]:
+        """Where a drop at (x, y) lands in a cell: (after card id, before card id, indicator
+        line x0, y0, x1, y1). Cards in ``exclude`` (those being dragged) are skipped."""
+        skip = set(exclude)
+        boxes = [
+            b
+            for b in self.cards.values()
+            if b.lane == lane_id and b.stage == stage_id and b.id not in skip
+        ]
+        rect = self.cell_rect(lane_id, stage_id)
+        if rect is None:
+            return None, None, (x, y, x, y)
+        cx, cy, cw, ch = rect
+        pad = self.options.cell_padding
+        if not boxes:
+            return None, None, (cx + pad, cy + pad / 2, cx + cw - pad, cy + pad / 2)
+        emotions = boxes[0].lane_kind == LaneKind.EMOTIONS.value
+        ordered = sorted(boxes, key=lambda b: (b.x, b.y) if emotions else (b.y, b.x))
+        after: CardBox | None = None
+        for box in ordered:
+            if emotions:
+                ahead = x < box.x + box.w / 2
+            else:
+                same_row = box.y <= y < box.y + box.h
+                ahead = y < box.y or (same_row and x < box.x + box.w / 2)
+            if ahead:
+                if emotions or (after is not None and after.y == box.y):
+                    line = (box.x - 5, box.y, box.x - 5, box.y + box.h)
+                else:
+                    line = (box.x, box.y - 5, box.x + box.w, box.y - 5)
+                return (after.id if after else None), box.id, line
+            after = box
+        assert after is not None
+        if emotions:
+            line = (after.x + after.w + 5, after.y, after.x + after.w + 5, after.y + after.h)
+        else:
+            line = (after.x, after.y + after.h + 5, after.x + after.w, after.y + after.h + 5)
+        return after.id, None, line
+
+
+@dataclass
+class LayoutDelta:
+    """What a refresh moved; the canvas updates exactly these items."""
+
+    structure: bool = False  # stages, lanes, bands or board size changed
+    cards: set[str] = field(default_factory=set)  # new or changed boxes
+    removed_cards: set[str] = field(default_factory=set)
+    links: set[str] = field(default_factory=set)  # new or changed routes
+    removed_links: set[str] = field(default_factory=set)
+    curves: bool = False
+    lines: bool = False
+
+
+# -- the engine -----------------------------------------------------------------------------
+
+Cell = tuple[str, str]  # (lane id, stage id)
+
+
+def _fmt_hours(hours: float) -> str:
+    if hours >= 24 and hours % 8 == 0 and hours % 24 != 0:
+        return f"{hours / 8:g} wd"
+    if hours >= 24:
+        return f"{hours / 24:.3g} d"
+    return f"{hours:.3g} h"
+
+
+def card_footer(card: Any, lane_kind: str) -> str:
+    """The one line a card shows under its title: channel, or owner and duration."""
+    parts: list[str] = []
+    if card.channel:
+        parts.append(card.channel)
+    if lane_kind == LaneKind.TEAM.value or card.kind in ("step", "decision", "handoff"):
+        if card.owner:
+            parts.append(card.owner)
+        if card.duration_hours is not None:
+            parts.append(_fmt_hours(card.duration_hours))
+    return " \u00b7 ".join(parts)
+
+
+def _jitter(link_id: str) -> float:
+    return float(zlib.crc32(link_id.encode()) % 7 - 3) * 1.5
+
+
+def route_link(
+    link_id: str, s: CardBox, t: CardBox, s_col: StageColumn, t_col: StageColumn
+) -> tuple[tuple[float, float], ...]:
+    """An orthogonal path from the source box's edge to the target box's edge; vertical runs
+    between columns go in the gutter next to the target's column, where no card sits."""
+    sx0, sx1, tx0, tx1 = s.x, s.x + s.w, t.x, t.x + t.w
+    scy, tcy = s.y + s.h / 2, t.y + t.h / 2
+    if tx0 >= sx1 or tx1 <= sx0:
+        right = tx0 >= sx1
+        if s_col.id == t_col.id:
+            gx = (sx1 + tx0) / 2 if right else (tx1 + sx0) / 2
+        else:
+            gx = (t_col.x if right else t_col.x + t_col.width) + _jitter(link_id)
+        start = (sx1, scy) if right else (sx0, scy)
+        end = (tx0, tcy) if right else (tx1, tcy)
+        if abs(scy - tcy) < 0.5:
+            return (start, end)
+        return (start, (gx, scy), (gx, tcy), end)
+    cx = (max(sx0, tx0) + min(sx1, tx1)) / 2
+    if t.y >= s.y + s.h:
+        return ((cx, s.y + s.h), (cx, t.y))
+    if t.y + t.h <= s.y:
+        return ((cx, s.y), (cx, t.y + t.h))
+    return ((s.x + s.w / 2, scy), (t.x + t.w / 2, tcy))
+
+
+class BoardLayouter:
+    """Lays out a Document and keeps the layout current as Changes arrive."""
+
+    def __init__(
+        self,
+        doc: Document,
+        *,
+        layers: Iterable[str] | None = None,
+        options: LayoutOptions | None = None,
+    ) -> None:
+        self.doc = doc
+        self.options = options or LayoutOptions()
+        self.layers: frozenset[str] | None = (
+            frozenset(Layer(x).value for x in layers) if layers is not None else None
+        )
+        self.layout = BoardLayout(self.options)
+        self._full()
+
+    # -- full pass ------------------------------------------------------------------------
+
+    def _full(self) -> None:
+        doc, o = self.doc, self.options
+        self._stages = doc.stages()
+        self._lanes = [ln for ln in doc.lanes() if self.layers is None or ln.layer in self.layers]
+        lane_ids = {ln.id for ln in self._lanes}
+        stage_ids = {s.id for s in self._stages}
+        self._lane_kind = {ln.id: ln.kind for ln in self._lanes}
+        self._cells: dict[Cell, list[tuple[str, str]]] = {}  # cell -> sorted (rank, id)
+        self._cell_of: dict[str, Cell] = {}
+        for card in doc.cards():
+            if card.lane in lane_ids and card.stage in stage_ids:
+                self._cells.setdefault((card.lane, card.stage), []).append((card.rank, card.id))
+                self._cell_of[card.id] = (card.lane, card.stage)
+        for keys in self._cells.values():
+            keys.sort()
+        self._votes: dict[str, int] = {}
+        for vote in doc.votes():
+            self._votes[vote.card] = self._votes.get(vote.card, 0) + 1
+        self._links_of: dict[str, set[str]] = {}
+        self._link_ends: dict[str, tuple[str, str]] = {}
+        for link in doc.links():
+            self._index_link(link.id, link.source, link.target)
+        self._cols = {s.id: self._stage_cols(s.id) for s in self._stages}
+        self._rel: dict[Cell, tuple[float, list[CardBox]]] = {}
+        for lane in self._lanes:
+            for stage in self._stages:
+                self._rel[(lane.id, stage.id)] = self._layout_cell(lane.id, stage.id)
+        self.layout = BoardLayout(o)
+        self._place_bands()
+        for cell in self._rel:
+            self._place_cell(cell, None)
+        for lid in self._link_ends:
+            self._route(lid, None)
+        self._curves()
+
+    def _index_link(self, lid: str, source: str, target: str) -> None:
+        self._link_ends[lid] = (source, target)
+        self._links_of.setdefault(source, set()).add(lid)
+        self._links_of.setdefault(target, set()).add(lid)
+
+    def _unindex_link(self, lid: str) -> None:
+        ends = self._link_ends.pop(lid, None)
+        if ends:
+            for cid in ends:
+                self._links_of.get(cid, set()).discard(lid)
+
+    def _stage_cols(self, stage_id: str) -> int:
+        o = self.options
+        most = max(
+            (
+                len(self._cells.get((ln.id, stage_id), ()))
+                for ln in self._lanes
+                if ln.kind != LaneKind.EMOTIONS.value
+            ),
+            default=0,
+        )
+        return max(1, min(o.max_cards_across, -(-most // o.stack_target)))
+
+    def _col_width(self, cols: int) -> float:
+        o = self.options
+        return cols * o.card_width + (cols - 1) * o.card_gap + 2 * o.cell_padding
+
+    def _layout_cell(self, lane_id: str, stage_id: str) -> tuple[float, list[CardBox]]:
+        """Card boxes of one cell relative to the cell's top-left, and the cell's height."""
+        o = self.options
+        kind = self._lane_kind[lane_id]
+        keys = self._cells.get((lane_id, stage_id), [])
+        cards = [self.doc.card(cid) for _rank, cid in keys]
+        cols = self._cols.get(stage_id, 1)
+        boxes: list[CardBox] = []
+        if kind == LaneKind.EMOTIONS.value:
+            inner = self._col_width(cols) - 2 * o.cell_padding
+            n = max(1, len(cards))
+            slot = inner / n
+            w = min(o.card_width, max(24.0, slot - o.card_gap / 2))
+            span = o.emotion_lane_height - 2 * o.cell_padding - o.emotion_chip_height
+            for i, card in enumerate(cards):
+                if card is None:
+                    continue
+                s = card.sentiment if card.sentiment is not None else 0
+                x = o.cell_padding + i * slot + (slot - w) / 2
+                y = o.cell_padding + (2 - s) / 4 * span
+                lines = wrap_text(
+                    card.title, w - 2 * o.card_padding, o.title_size, max_lines=o.emotion_max_lines
+                )
+                boxes.append(
+                    CardBox(
+                        card.id,
+                        lane_id,
+                        stage_id,
+                        x,
+                        y,
+                        w,
+                        o.emotion_chip_height,
+                        lines,
+                        "",
+                        self._votes.get(card.id, 0),
+                        card.kind,
+                        kind,
+                        card.sentiment,
+                        card.color,
+                    )
+                )
+            return o.emotion_lane_height, boxes
+        y = o.cell_padding
+        row_h = 0.0
+        for i, card in enumerate(cards):
+            if card is None:
+                continue
+            col = i % cols
+            if col == 0 and i:
+                y += row_h + o.card_gap
+                row_h = 0.0
+            lines = wrap_text(
+                card.title,
+                o.card_width - 2 * o.card_padding,
+                o.title_size,
+                max_lines=o.title_max_lines,
+            )
+            footer = card_footer(card, kind)
+            votes = self._votes.get(card.id, 0)
+            h = 2 * o.card_padding + max(1, len(lines)) * o.title_line_height
+            if footer or votes:
+                h += o.footer_height
+            h = max(h, o.min_card_height)
+            x = o.cell_padding + col * (o.card_width + o.card_gap)
+            boxes.append(
+                CardBox(
+                    card.id,
+                    lane_id,
+                    stage_id,
+                    x,
+                    y,
+                    o.card_width,
+                    h,
+                    lines,
+                    footer,
+                    votes,
+                    card.kind,
+                    kind,
+                    card.sentiment,
+                    card.color,
+                )
+            )
+            row_h = max(row_h, h)
+        height = y + row_h + o.cell_padding if boxes else 0.0
+        return max(height, o.min_lane_height), boxes
+
+    def _place_bands(self) -> None:
+        """Stage columns, lane and layer bands, separator lines and board size."""
+        o, lay = self.options, self.layout
+        lay.header_height, lay.label_width = o.header_height, o.label_width
+        x = o.label_width
+        lay.stages = []
+        for s in self._stages:
+            cols = self._cols[s.id]
+            w = self._col_width(cols)
+            label = wrap_text(s.name, w - 2 * o.cell_padding, o.header_size, bold=True, max_lines=1)
+            lay.stages.append(StageColumn(s.id, s.name, s.phase, x, w, cols, label))
+            x += w
+        lay.width = x + o.margin
+        y = o.header_height
+        lay.lanes, lay.layer_bands = [], []
+        label_w = o.label_width - o.layer_strip_width - 2 * o.cell_padding
+        for layer in Layer:
+            lanes = [ln for ln in self._lanes if ln.layer == layer.value]
+            if not lanes:
+                continue
+            y += o.layer_gap
+            top = y
+            for ln in lanes:
+                h = max(
+                    (self._rel[(ln.id, s.id)][0] for s in self._stages), default=o.min_lane_height
+                )
+                label = wrap_text(ln.name, label_w, o.label_size, bold=True, max_lines=3)
+                lay.lanes.append(LaneBand(ln.id, ln.layer, ln.kind, ln.name, ln.team, y, h, label))
+                y += h
+            lay.layer_bands.append(LayerBand(layer.value, LAYER_NAMES[layer.value], top, y - top))
+        lay.height = y + o.margin
+        lay.lines = []
+        blueprint = [ln for ln in lay.lanes if ln.layer == Layer.BLUEPRINT.value]
+        for name, label, above, below in SEPARATORS:
+            last_above = max(
+                (i for i, ln in enumerate(blueprint) if ln.kind in above), default=None
+            )
+            first_below = next((i for i, ln in enumerate(blueprint) if ln.kind in below), None)
+            if last_above is not None and first_below is not None and last_above < first_below:
+                lay.lines.append(
+                    SeparatorLine(
+                        name,
+                        label,
+                        blueprint[first_below].y,
+                        o.layer_strip_width,
+                        lay.width - o.margin,
+                    )
+                )
+        self._stage_by_id = {s.id: s for s in lay.stages}
+        self._lane_by_id = {ln.id: ln for ln in lay.lanes}
+
+    def _place_cell(self, cell: Cell, delta: LayoutDelta | None) -> None:
+        stage = self._stage_by_id.get(cell[1])
+        lane = self._lane_by_id.get(cell[0])
+        rel = self._rel.get(cell)
+        if stage is None or lane is None or rel is None:
+            return
+        cards = self.layout.cards
+        for box in rel[1]:
+            placed = replace(box, x=stage.x + box.x, y=lane.y + box.y)
+            if delta is not None and cards.get(box.id) != placed:
+                delta.cards.add(box.id)
+            cards[box.id] = placed
+
+    def _route(self, lid: str, delta: LayoutDelta | None) -> None:
+        routes = self.layout.links
+        ends = self._link_ends.get(lid)
+        link = self.doc.link(lid)
+        boxes = self.layout.cards
+        if ends is None or link is None or ends[0] not in boxes or ends[1] not in boxes:
+            if routes.pop(lid, None) is not None and delta is not None:
+                delta.removed_links.add(lid)
+            return
+        s, t = boxes[ends[0]], boxes[ends[1]]
+        points = route_link(lid, s, t, self._stage_by_id[s.stage], self._stage_by_id[t.stage])
+        route = LinkRoute(lid, ends[0], ends[1], link.kind, link.label, points)
+        if delta is not None and routes.get(lid) != route:
+            delta.links.add(lid)
+        routes[lid] = route
+
+    def _curves(self) -> None:
+        o = self.options
+        curves = []
+        for lane in self.layout.lanes:
+            if lane.kind != LaneKind.EMOTIONS.value:
+                continue
+            span = lane.height - 2 * o.cell_padding - o.emotion_chip_height
+            points = []
+            for stage in self.layout.stages:
+                values = [
+                    b.sentiment
+                    for b in self._rel[(lane.id, stage.id)][1]
+                    if b.sentiment is not None
+                ]
+                if not values:
+                    continue
+                mean = sum(values) / len(values)
+                y = lane.y + o.cell_padding + (2 - mean) / 4 * span + o.emotion_chip_height / 2
+                points.append(EmotionPoint(stage.id, stage.x + stage.width / 2, y, mean))
+            curves.append(EmotionCurve(lane.id, tuple(points)))
+        self.layout.curves = curves
+
+    # -- incremental pass -----------------------------------------------------------------
+
+    def refresh(self, changed: Mapping[str, Iterable[str]]) -> LayoutDelta:
+        """Bring the layout up to date after a Change; ``changed`` is ``event.changed``."""
+        if changed.get("stage") or changed.get("lane"):
+            return self._refresh_all()
+        delta = LayoutDelta()
+        doc = self.doc
+        dirty: set[Cell] = set()
+        affected = set(changed.get("card", ()))
+        if changed.get("vote"):
+            for vid in changed["vote"]:
+                vote = doc.get("vote", vid)
+                if vote is None:
+                    continue
+                affected.add(vote.card)  # type: ignore[attr-defined]
+            self._votes = {}
+            for vote in doc.votes():
+                self._votes[vote.card] = self._votes.get(vote.card, 0) + 1
+        for cid in affected:
+            old = self._cell_of.pop(cid, None)
+            if old is not None:
+                keys = self._cells[old]
+                keys[:] = [k for k in keys if k[1] != cid]
+                dirty.add(old)
+            card = doc.card(cid)
+            if (
+                card is not None
+                and doc.is_visible("card", cid)
+                and card.lane in self._lane_kind
+                and card.stage in self._cols
+            ):
+                new = (card.lane, card.stage)
+                bisect.insort(self._cells.setdefault(new, []), (card.rank, cid))
+                self._cell_of[cid] = new
+                dirty.add(new)
+            elif old is not None:
+                delta.removed_cards.add(cid)
+                self.layout.cards.pop(cid, None)
+        for lid in changed.get("link", ()):
+            self._unindex_link(lid)
+            link = doc.link(lid)
+            if link is not None and doc.is_visible("link", lid):
+                self._index_link(lid, link.source, link.target)
+            self._route(lid, delta)
+        if not dirty:
+            return delta
+        for stage_id in {c[1] for c in dirty}:
+            cols = self._stage_cols(stage_id)
+            if cols != self._cols[stage_id]:
+                self._cols[stage_id] = cols
+                dirty.update((ln.id, stage_id) for ln in self._lanes)
+        for cell in dirty:
+            self._rel[cell] = self._layout_cell(*cell)
+        old_stages = {s.id: (s.x, s.width) for s in self.layout.stages}
+        old_lanes = {ln.id: (ln.y, ln.height) for ln in self.layout.lanes}
+        old_size = (self.layout.width, self.layout.height)
+        self._place_bands()
+        moved_stages = {s.id for s in self.layout.stages if old_stages.get(s.id) != (s.x, s.width)}
+        moved_lanes = {
+            ln.id for ln in self.layout.lanes if old_lanes.get(ln.id) != (ln.y, ln.height)
+        }
+        if moved_stages or moved_lanes or old_size != (self.layout.width, self.layout.height):
+            delta.structure = True
+            delta.lines = True
+        place = set(dirty)
+        if moved_stages or moved_lanes:
+            place.update(c for c in self._rel if c[1] in moved_stages or c[0] in moved_lanes)
+        for cell in place:
+            self._place_cell(cell, delta)
+        reroute = set()
+        for cid in delta.cards | delta.removed_cards:
+            reroute.update(self._links_of.get(cid, ()))
+        for lid in reroute:
+            self._route(lid, delta)
+        emotion_lanes = {ln.id for ln in self.layout.lanes if ln.kind == LaneKind.EMOTIONS.value}
+        if moved_stages or moved_lanes or any(c[0] in emotion_lanes for c in dirty):
+            self._curves()
+            delta.curves = True
+        return delta
+
+    def _refresh_all(self) -> LayoutDelta:
+        old = self.layout
+        self._full()
+        new = self.layout
+        delta = LayoutDelta(structure=True, curves=True, lines=True)
+        delta.cards = {cid for cid, box in new.cards.items() if old.cards.get(cid) != box}
+        delta.removed_cards = set(old.cards) - set(new.cards)
+        delta.links = {lid for lid, r in new.links.items() if old.links.get(lid) != r}
+        delta.removed_links = set(old.links) - set(new.links)
+        return delta
+
+
+def compute_layout(
+    doc: Document, *, layers: Iterable[str] | None = None, options: LayoutOptions | None = None
+) -> BoardLayout:
+    """The layout of the whole board (all layers, or only those in ``layers``)."""
+    return BoardLayouter(doc, layers=layers, options=options).layout
