@@ -344,6 +344,8 @@ class Document:
         Known change ids are skipped, unless they arrive with a lower (clamped) stamp.
         """
         local = origin == "local"
+        # merged changes go to the outbox too, so a workshop server gets them on next sync
+        to_outbox = origin in ("local", "merge")
         if not local:
             changes = [self._check(c) for c in changes]
         known = self.store.known_change_ids(c.id for c in changes) if changes else set()
@@ -378,7 +380,7 @@ class Document:
                     changed.setdefault(w.entity_type, set()).add(w.entity_id)
         if accepted:
             self.store.commit_changes(
-                accepted, self._records, touched, displaced, origin=origin, outbox=local
+                accepted, self._records, touched, displaced, origin=origin, outbox=to_outbox
             )
         return self._notify(tuple(accepted), origin, changed)
 

@@ -213,7 +213,7 @@ class Store:
     @classmethod
     def create(cls, path: str | os.PathLike[str], *, name: str = "Untitled design") -> Store:
         path = Path(path)
-        if path.exists():
+        if str(path) != ":memory:" and path.exists():
             raise DesignFileError(f"{path.name} already exists; choose another name.")
         engine = _engine(path)
         conn = engine.connect()
