@@ -184,30 +184,26 @@ def _parse_value(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _blank(raw: dict[str | None, str | list[str] | None]) -> bool:
-    for value in raw.values():
-        cells = value if isinstance(value, list) else [value]
-        if any((c or "").strip() for c in cells):
-            return False
-    return True
-
-
 def parse_metrics_csv(doc: Document, text: str, *, source: str = "metrics CSV") -> list[Metric]:
     """The measurements of a metrics CSV; raise MetricsCsvError naming every bad row."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not is_metrics_header(reader.fieldnames):
-        found = ", ".join(f or "(blank)" for f in reader.fieldnames or ()) or "nothing"
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    if not is_metrics_header(header):
+        found = ", ".join(f or "(blank)" for f in header) or "nothing"
         raise MetricsCsvError(
             source, [], f"the first row must name the columns {', '.join(COLUMNS)} (found {found})"
         )
-    column = {(f or "").strip().casefold(): f for f in reader.fieldnames or ()}
+    position = {name.strip().casefold(): i for i, name in reversed(list(enumerate(header)))}
     targets = _Targets(doc)
     errors: list[RowError] = []
     rows: dict[str, tuple[int, Metric]] = {}
-    for number, raw in enumerate(reader, start=2):
-        if _blank(raw):  # type: ignore[arg-type]
+    # row numbers as a spreadsheet shows them: the header is row 1, blank rows count
+    for number, record in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in record):
             continue
-        cells = {c: (raw.get(column[c]) or "").strip() for c in COLUMNS}
+        cells = {
+            c: record[position[c]].strip() if position[c] < len(record) else "" for c in COLUMNS
+        }
         reasons = []
         target, why = targets.resolve(cells["target"]) if cells["target"] else (None, "no target")
         if target is None:
