@@ -200,6 +200,7 @@ class _Graph:
         ]
         cards.sort(key=lambda c: (self.stage_index[c.stage], lane_index[c.lane], c.rank, c.id))
         self.cards = {c.id: c for c in cards}
+        self._lane_of = {c.id: self.lanes[c.lane] for c in cards}
         self.order = {cid: i for i, cid in enumerate(self.cards)}
         self.links = [
             k
@@ -214,13 +215,13 @@ class _Graph:
             self.pred.setdefault(k.target, []).append(k.source)
 
     def lane_of(self, card_id: str) -> Lane:
-        return self.lanes[self.cards[card_id].lane]
+        return self._lane_of[card_id]
 
     def is_process(self, card_id: str) -> bool:
         return self.lane_of(card_id).layer == Layer.PROCESS.value
 
     def cards_where(self, test: Any) -> list[str]:
-        return [cid for cid in self.cards if test(self.lane_of(cid))]
+        return [cid for cid, lane in self._lane_of.items() if test(lane)]
 
     def sort(self, ids: Iterable[str]) -> list[str]:
         return sorted(ids, key=self.order.__getitem__)
