@@ -20,7 +20,7 @@ see ``B2B_SAAS_GAPS``):
   teams" (Renew) back to "Review the adoption health score" (Adopt). It closes the one cycle
   among process cards; left out, the process graph is acyclic and the critical path runs
   through all five stages, from the partner referral in Acquire through the PS implementation
-  and the cross-sell to the co-termed partner licence in Renew.
+  and the cross-sell to the co-termed partner licence in Renew: 225 h (``B2B_SAAS_PROCESS``).
 - bottleneck: "Implementation: configuration and data migration" (``c-ps-implementation``,
   80 h) and the partner's ERP integration (40 h) dwarf the other Onboard steps.
 
@@ -73,16 +73,9 @@ def _card(cid: str, lane: str, stage: str, title: str, **fields: Any) -> dict[st
 
 
 def _step(
-    cid: str,
-    lane: str,
-    stage: str,
-    title: str,
-    owner: str,
-    hours: float,
-    *,
-    kind: str = "step",
+    cid: str, lane: str, stage: str, title: str, owner: str, hours: float, *, kind: str = "step",
     **fields: Any,
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # fmt: skip
     """A process card: every one has an owner, a duration and the cost of that effort."""
     return _card(cid, lane, stage, title, kind=kind, owner=owner, duration_hours=hours,
                  cost=round(hours * RATES[owner], 2), **fields)  # fmt: skip
@@ -530,6 +523,28 @@ B2B_SAAS_GAPS: dict[str, tuple[str, ...]] = {
     "pains_without_opportunity": ("c-pain-repeat-questionnaire",),
     "loop_back_links": ("k-save-plan-to-health",),
 }
+
+#: facts of the ``b2b-saas`` process graph (flow and hand-off links between process cards)
+B2B_SAAS_PROCESS: dict[str, Any] = {
+    # the one cycle, closed by the loop-back
+    "cycle": ("c-cs-health-review", "c-cs-risk-decision", "c-cs-qbr", "c-cs-renewal-risk",
+              "c-cs-at-risk", "c-cs-save-plan"),
+    # without the loop-back; unique: the next longest path is 223 h
+    "critical_path": (
+        "c-partner-referral", "c-sales-discovery", "c-sales-tech-eval", "c-ps-sow",
+        "c-sales-discount", "c-sales-negotiate", "c-closed-won", "c-cs-kickoff",
+        "c-cs-success-plan", "c-ps-implementation", "c-ps-partner-handoff",
+        "c-partner-integration", "c-cs-go-live", "c-cs-health-review", "c-cs-risk-decision",
+        "c-cs-qbr", "c-cs-expansion-signal", "c-cs-intro-am", "c-sales-cross-sell",
+        "c-partner-resell", "c-sales-close-expansion", "c-sales-forecast", "c-sales-uplift",
+        "c-sales-signature", "c-partner-coterm",
+    ),
+    "critical_path_hours": 225.0,
+    "stage_cycle_hours": {ACQ: 46.5, ONB: 129.5, ADO: 14.0, EXP: 22.5, REN: 21.0},
+    # links between two teams' lanes (all of kind handoff)
+    "handoffs_total": 20,
+    "handoffs_sales_to_cs": 1,
+}  # fmt: skip
 
 
 def _fill_b2b_saas(doc: Document) -> None:

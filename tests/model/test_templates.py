@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -11,7 +12,14 @@ import pytest
 
 from app.model.document import Document
 from app.model.schema import LANE_KINDS_BY_LAYER, Layer
-from app.model.templates import B2B_SAAS_GAPS, TEMPLATES, create_from_template
+from app.model.templates import (
+    _B2B_CARDS,
+    _B2B_LINKS,
+    B2B_SAAS_GAPS,
+    B2B_SAAS_PROCESS,
+    TEMPLATES,
+    create_from_template,
+)
 
 FRONT_KINDS = {"touchpoints", "frontstage"}
 BACK_KINDS = {"backstage", "support", "systems"}
@@ -24,7 +32,7 @@ def _reopen(tmp_path: Path, template: str) -> Document:
 
 
 @pytest.fixture(scope="module")
-def saas(tmp_path_factory: pytest.TempPathFactory) -> Document:
+def saas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Document]:
     doc = _reopen(tmp_path_factory.mktemp("saas"), "b2b-saas")
     yield doc
     doc.close()
@@ -200,6 +208,7 @@ def test_saas_handoffs_between_teams(saas: Document) -> None:
         if s.layer == t.layer == "process" and s.team != t.team:  # type: ignore[attr-defined]
             assert k.kind == "handoff"
             pairs.add(f"{s.team}->{t.team}")  # type: ignore[attr-defined]
+    assert sum(1 for k in saas.links() if k.kind == "handoff") == B2B_SAAS_PROCESS["handoffs_total"]
     assert {
         "Sales->Customer Success",
         "Customer Success->Professional Services",
@@ -263,24 +272,41 @@ def test_saas_loop_back_from_renew_to_adopt(saas: Document) -> None:
     assert loop_backs == [(link.source, link.target)]  # type: ignore[union-attr]
     assert saas.stage(saas.card(link.source).stage).name == "Renew"  # type: ignore[union-attr]
     assert saas.stage(saas.card(link.target).stage).name == "Adopt"  # type: ignore[union-attr]
-    assert len(list(nx.simple_cycles(dag))) == 1
+    cycles = list(nx.simple_cycles(dag))
+    assert len(cycles) == 1
+    assert set(cycles[0]) == set(B2B_SAAS_PROCESS["cycle"])
     dag.remove_edges_from(loop_backs)
     assert nx.is_directed_acyclic_graph(dag)
 
 
+def _longest(dag: nx.DiGraph) -> tuple[list[str], float]:
+    """The path with the largest sum of node hours (the DAG's critical path)."""
+    best: dict[str, tuple[float, str | None]] = {}
+    for n in nx.topological_sort(dag):
+        prev = max(((best[p][0], p) for p in dag.predecessors(n)), default=(0.0, None))
+        best[n] = (prev[0] + dag.nodes[n]["hours"], prev[1])
+    node: str | None = max(best, key=lambda n: best[n][0])
+    hours = best[node][0]
+    path = []
+    while node is not None:
+        path.append(node)
+        node = best[node][1]
+    return path[::-1], hours
+
+
 def test_saas_critical_path_runs_through_the_implementation(saas: Document) -> None:
-    """Without the loop-back, the longest path by hours spans the lifecycle via the PS work."""
+    """Without the loop-back, the longest path by hours spans all stages via the PS work."""
     dag = _process_dag(saas)
     dag.remove_edges_from([(s, t) for s, t, d in dag.edges(data=True) if d["loop_back"]])
-    for s, t in dag.edges:
-        dag.edges[s, t]["w"] = dag.nodes[t]["hours"]
-    path = nx.dag_longest_path(dag, weight="w")
-    assert path[0] == "c-partner-referral" and path[-1] == "c-partner-coterm"
-    assert {"c-ps-implementation", "c-partner-integration", "c-closed-won", "c-cs-kickoff"} <= set(
-        path
-    )
+    path, hours = _longest(dag)
+    assert tuple(path) == B2B_SAAS_PROCESS["critical_path"]
+    assert hours == B2B_SAAS_PROCESS["critical_path_hours"]
+    assert {"c-ps-implementation", "c-partner-integration", "c-closed-won"} <= set(path)
     stages = [saas.card(c).stage for c in path]  # type: ignore[union-attr]
     assert list(dict.fromkeys(stages)) == [s.id for s in saas.stages()]
+    for stage in saas.stages():
+        sub = dag.subgraph([n for n in dag if saas.card(n).stage == stage.id])  # type: ignore[union-attr]
+        assert _longest(sub)[1] == B2B_SAAS_PROCESS["stage_cycle_hours"][stage.id], stage.name
 
 
 def test_saas_implementation_is_the_onboard_bottleneck(saas: Document) -> None:
@@ -293,6 +319,13 @@ def test_saas_implementation_is_the_onboard_bottleneck(saas: Document) -> None:
     median = statistics.median(c.duration_hours for c in onboard)  # type: ignore[type-var]
     impl = saas.card("c-ps-implementation")
     assert impl.duration_hours > 2 * median  # type: ignore[union-attr,operator]
+
+
+def test_saas_ids_are_unique_so_nothing_is_merged_away(saas: Document) -> None:
+    """Every card and link the template lists is on the board (no id used twice)."""
+    assert len(saas.cards()) == len(_B2B_CARDS)
+    assert len(saas.links()) == len(_B2B_LINKS)
+    assert len({(k.source, k.target) for k in saas.links()}) == len(_B2B_LINKS)
 
 
 def test_saas_cell_order_is_the_listed_order(saas: Document) -> None:
