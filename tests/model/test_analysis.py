@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -315,3 +316,67 @@ def test_large_process_graph_estimates_betweenness_the_same_way_every_time() -> 
     assert first.to_json() == second.to_json()
     assert len(first.bottlenecks) == 5
     assert len(first.critical_path.cards) == n
+
+
+@pytest.fixture
+def b2b(tmp_path: Path) -> Iterator[Document]:
+    from app.model.templates import create_from_template
+
+    doc = create_from_template(tmp_path / "b2b.cld", "b2b-saas")
+    yield doc
+    doc.close()
+
+
+def test_b2b_saas_template_shows_exactly_its_intended_gaps(b2b: Document) -> None:
+    """The b2b-saas template's deliberate gaps are found, and nothing else of their kinds."""
+    from app.model.templates import B2B_SAAS_GAPS
+
+    result = analyze(b2b)
+    for key in ("unsupported_touchpoints", "orphan_backstage", "pains_without_opportunity"):
+        assert result.to_json()[key] == list(B2B_SAAS_GAPS[key]), key
+    assert result.coverage.thin_stages == []
+
+
+def test_b2b_saas_template_loop_back_critical_path_and_stage_times(b2b: Document) -> None:
+    """The renewal save-plan loop is the one cycle; without it the critical path crosses all stages."""
+    from app.model.templates import B2B_SAAS_GAPS, B2B_SAAS_PROCESS
+
+    result = analyze(b2b)
+    assert result.cycles == [list(B2B_SAAS_PROCESS["cycle"])]
+    (loop_back,) = B2B_SAAS_GAPS["loop_back_links"]
+    link = b2b.link(loop_back)
+    assert link is not None and [link.target, link.source] == [
+        result.cycles[0][0],
+        result.cycles[0][-1],
+    ]
+    assert result.critical_path.cards == list(B2B_SAAS_PROCESS["critical_path"])
+    assert result.critical_path.hours == B2B_SAAS_PROCESS["critical_path_hours"]
+    assert result.stage_cycle_hours == B2B_SAAS_PROCESS["stage_cycle_hours"]
+    assert result.handoffs.total == B2B_SAAS_PROCESS["handoffs_total"]
+    assert (
+        result.handoffs.by_team_pair["Sales->Customer Success"]
+        == B2B_SAAS_PROCESS["handoffs_sales_to_cs"]
+    )
+
+
+def test_b2b_saas_template_onboarding_bottlenecks(b2b: Document) -> None:
+    """The 80 h implementation and the 40 h ERP integration stand out against Onboard's median."""
+    result = analyze(b2b)
+    slow = {b.card for b in result.bottlenecks if "duration" in b.reasons}
+    assert {"c-ps-implementation", "c-partner-integration"} <= slow
+    central = [b.card for b in result.bottlenecks if "betweenness" in b.reasons]
+    assert len(central) == 5
+    assert set(central) & set(result.cycles[0])  # the health-score loop is where paths meet
+
+
+def test_empty_template_analyses_to_nothing(tmp_path: Path) -> None:
+    """The empty template has stages but no findings; every stage is thin."""
+    from app.model.templates import create_from_template
+
+    doc = create_from_template(tmp_path / "e.cld", "empty")
+    try:
+        result = analyze(doc)
+        assert result.unsupported_touchpoints == result.orphan_backstage == result.cycles == []
+        assert result.coverage.thin_stages == [s.id for s in doc.stages()]
+    finally:
+        doc.close()
