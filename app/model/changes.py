@@ -62,7 +62,8 @@ class Change(BaseModel):
         return touched
 
     def writes_json(self) -> str:
-        return json.dumps([list(w) for w in self.writes], separators=(",", ":"))
+        # NamedTuples encode as JSON arrays
+        return json.dumps(self.writes, separators=(",", ":"), ensure_ascii=False)
 
     @staticmethod
     def writes_from_json(text: str) -> tuple[Write, ...]:

@@ -354,6 +354,7 @@ class Document:
         displaced: list[Displaced] = []
         accepted: list[Change] = []
         seen: set[str] = set()
+        all_records = self._records
         for change in changes:
             if change.id in seen:
                 continue
@@ -367,17 +368,22 @@ class Document:
                 self._maybe_restamp(change, changed)
                 continue
             accepted.append(change)
+            stamp, cid = change.stamp, change.id
             for w in change.writes:
-                records = self._records[w.entity_type]
-                rec = records.get(w.entity_id)
+                etype, eid = w.entity_type, w.entity_id
+                records = all_records[etype]
+                rec = records.get(eid)
                 if rec is None:
-                    rec = records[w.entity_id] = Record()
-                did_change, lost = merge_write(rec, w, change.stamp, change.id)
-                touched.setdefault(w.entity_type, set()).add(w.entity_id)
+                    rec = records[eid] = Record()
+                did_change, lost = merge_write(rec, w, stamp, cid)
+                ids = touched.get(etype)
+                if ids is None:
+                    ids = touched[etype] = set()
+                ids.add(eid)
                 if lost is not None:
                     displaced.append(lost)
                 if did_change:
-                    changed.setdefault(w.entity_type, set()).add(w.entity_id)
+                    changed.setdefault(etype, set()).add(eid)
         if accepted:
             self.store.commit_changes(
                 accepted, self._records, touched, displaced, origin=origin, outbox=to_outbox

@@ -257,7 +257,9 @@ def move_stage(doc: Document, stage_id: str, index: int) -> list[Edit]:
 def add_lane(
     doc: Document, name: str, kind: str, *, layer: str | None = None, team: str = "",
     before: str | None = None, after: str | None = None, lane_id: str | None = None,
+    rank: str | None = None,
 ) -> tuple[str, list[Edit]]:
+    """A new lane in its layer, at the end or next to ``before``/``after`` (or at ``rank``)."""
     kind = LaneKind(kind).value
     layer = Layer(layer).value if layer else LAYER_OF_KIND[LaneKind(kind)].value
     lid = lane_id or new_id("lane")
@@ -265,7 +267,7 @@ def add_lane(
     lanes = doc.lanes(layer)
     index = _index_of([ln.id for ln in lanes], before=before, after=after)
     values = {"name": name, "layer": layer, "kind": kind, "team": team,
-              "rank": _rank_near([ln.rank for ln in lanes], index)}
+              "rank": rank or _rank_near([ln.rank for ln in lanes], index)}
     return lid, _create("lane", lid, values)
 
 

@@ -242,9 +242,7 @@ def validate_field(entity_type: str, entity_id: str, field: str, value: Any) -> 
     return result
 
 
-def default_fields(entity_type: str) -> dict[str, Any]:
-    """The default value of every field that has one."""
-    model = ENTITY_MODELS[entity_type]
+def _defaults(model: type[Entity]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         if name == "id" or info.is_required():
@@ -254,9 +252,23 @@ def default_fields(entity_type: str) -> dict[str, Any]:
     return values
 
 
+_DEFAULTS: dict[str, dict[str, Any]] = {etype: _defaults(m) for etype, m in ENTITY_MODELS.items()}
+
+
+def default_fields(entity_type: str) -> dict[str, Any]:
+    """The default value of every field that has one (a fresh copy: lists are not shared)."""
+    return {k: (list(v) if isinstance(v, list) else v) for k, v in _DEFAULTS[entity_type].items()}
+
+
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    etype: tuple(n for n, i in m.model_fields.items() if i.is_required() and n != "id")
+    for etype, m in ENTITY_MODELS.items()
+}
+
+
 def required_fields(entity_type: str) -> tuple[str, ...]:
-    model = ENTITY_MODELS[entity_type]
-    return tuple(n for n, i in model.model_fields.items() if i.is_required() and n != "id")
+    """Fields without a default: an entity missing one is not complete yet."""
+    return _REQUIRED[entity_type]
 
 
 def check_lane_kind(entity_id: str, layer: str, kind: str) -> None:
