@@ -111,12 +111,16 @@ def report(analysis: Analysis, board: Board, *, name: str = "") -> str:
     for f in findings(analysis, board):
         items[f.kind].append(f.text)
 
-    def section(kind: str, count: str, body: list[str], *, good: str = "") -> None:
+    def section(
+        kind: str, count: str, body: list[str], *, good: str = "", numbered: bool = False
+    ) -> None:
         heading, explanation = HEADINGS[kind]
         lines.append("")
         lines.append(f"{heading}: {count}")
         lines.append(f"  ({explanation})")
-        lines.extend(f"  - {text}" for text in body)
+        lines.extend(
+            f"  {'' if text[:3].strip().rstrip('.').isdigit() else '- '}{text}" for text in body
+        )
         if not body and good:
             lines.append(f"  {good}")
 
@@ -149,13 +153,29 @@ def report(analysis: Analysis, board: Board, *, name: str = "") -> str:
     )
     path = analysis.critical_path
     count = f"{path.hours:g} h over {_plural(len(path.cards), 'step')}" if path.cards else "none"
+    body = items["critical_path"]
+    if path.cards:
+        cards = {c.id: c for c in board.cards}
+        lanes = {ln.id: ln.name for ln in board.lanes}
+        body = []
+        for i, cid in enumerate(path.cards, start=1):
+            card = cards[cid]
+            where = f"{stage_names.get(card.stage, '?')} · {lanes.get(card.lane, '?')}"
+            hours = card.duration_hours or 0.0
+            body.append(f"{i:>2}. {card.title or cid} ({where}, {hours:g} h)")
     section(
         "critical_path",
         count,
-        items["critical_path"],
+        body,
         good="There are no process steps joined by flow or hand-off links.",
+        numbered=bool(path.cards),
     )
-    section("stage_cycle_hours", "", items["stage_cycle_hours"], good="There are no stages.")
+    timed = {s: h for s, h in analysis.stage_cycle_hours.items() if h}
+    slowest = max(timed, key=timed.__getitem__, default=None)
+    count = (
+        f"slowest {stage_names.get(slowest, slowest)}, {timed[slowest]:g} h" if slowest else "none"
+    )
+    section("stage_cycle_hours", count, items["stage_cycle_hours"], good="There are no stages.")
     if analysis.betweenness_samples:
         items["bottlenecks"].append(
             f"(betweenness estimated from {analysis.betweenness_samples} sampled steps: "
@@ -168,14 +188,14 @@ def report(analysis: Analysis, board: Board, *, name: str = "") -> str:
         good="No step stands out.",
     )
     body = []
+    thin = analysis.coverage.thin_stages
     for sid, counts in analysis.coverage.by_stage.items():
+        mark = "  <- thin: no back-stage and no process card" if sid in thin else ""
         body.append(
             f"{stage_names.get(sid, sid)}: {counts['journey']} journey, "
-            f"{counts['blueprint']} blueprint, {counts['process']} process"
+            f"{counts['blueprint']} blueprint, {counts['process']} process{mark}"
         )
-    thin = analysis.coverage.thin_stages
-    body += [f"thin: {text}" for text in items["coverage"]]
-    section("coverage", f"{_plural(len(thin), 'thin stage')}", body, good="There are no stages.")
+    section("coverage", _plural(len(thin), "thin stage"), body, good="There are no stages.")
     section(
         "pains_without_opportunity",
         str(len(analysis.pains_without_opportunity)),
