@@ -83,6 +83,16 @@ def trend(metrics: Iterable[Metric], target: str, metric: str) -> list[MetricPoi
     return [MetricPoint(d, v) for d, v in points.items()]
 
 
+def heat(latest: dict[str, MetricPoint]) -> dict[str, float]:
+    """Each target's latest value placed between the lowest (0.0) and the highest (1.0)."""
+    if not latest:
+        return {}
+    low = min(p.value for p in latest.values())
+    high = max(p.value for p in latest.values())
+    span = high - low
+    return {t: (p.value - low) / span if span else 0.5 for t, p in latest.items()}
+
+
 # -- import --------------------------------------------------------------------------
 
 

@@ -236,3 +236,17 @@ def test_cli_analyze_prints_json_with_the_issue_keys(
     out = capsys.readouterr().out
     assert "Unsupported touchpoints: 3" in out
     assert "“Welcome email” (Onboard · Touchpoints)" in out
+
+
+def test_heat_places_latest_values_between_lowest_and_highest(
+    design: Document, tmp_path: Path
+) -> None:
+    """The heat overlay scale runs from the lowest latest value (0) to the highest (1)."""
+    from app.model.metrics import heat
+
+    import_metrics(design, write(tmp_path, GOOD))
+    assert heat(latest_of(visible_metrics(design), "CSAT")) == pytest.approx(
+        {"c-welcome": 1.0, "c-qbr": 0.0}
+    )
+    assert heat({"S1": MetricPoint("2026-01-31", 3.0)}) == {"S1": 0.5}
+    assert heat({}) == {}
