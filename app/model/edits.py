@@ -85,7 +85,9 @@ def update(doc: Document, entity_type: str, entity_id: str, **fields: Any) -> li
         if getattr(entity, name) != value:
             edits.append((entity_type, entity_id, name, value))
     if entity_type == "lane" and ("kind" in fields or "layer" in fields):
-        check_lane_kind(entity_id, fields.get("layer", entity.layer), fields.get("kind", entity.kind))  # type: ignore[attr-defined]
+        layer = str(fields.get("layer", getattr(entity, "layer", "")))
+        kind = str(fields.get("kind", getattr(entity, "kind", "")))
+        check_lane_kind(entity_id, layer, kind)
     return edits
 
 

@@ -213,7 +213,7 @@ def _describe(error: ValidationError, value: Any) -> str:
 def _field_adapters(model: type[Entity]) -> dict[str, TypeAdapter[Any]]:
     adapters: dict[str, TypeAdapter[Any]] = {}
     for name, info in model.model_fields.items():
-        adapters[name] = TypeAdapter(Annotated[info.annotation, info])  # type: ignore[name-defined]
+        adapters[name] = TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type,name-defined]
     return adapters
 
 

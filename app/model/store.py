@@ -205,7 +205,7 @@ class Store:
         self.path = path
         self._engine = engine
         self._conn = conn
-        self._raw = conn.connection.driver_connection
+        self._raw: Any = conn.connection.driver_connection
         self._meta_cache: dict[str, str] = {}
 
     # -- opening -------------------------------------------------------------------
