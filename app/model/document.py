@@ -327,6 +327,8 @@ class Document:
             change.check_stamp()
             writes = []
             for w in change.writes:
+                if not isinstance(w.entity_id, str) or not 0 < len(w.entity_id) <= 100:
+                    raise ValueError(f"entity id {str(w.entity_id)[:40]!r} must be 1 to 100 characters")
                 value = validate_field(w.entity_type, w.entity_id, w.field, w.value)
                 writes.append(w if value is w.value else w._replace(value=value))
         except (InvalidValue, ValueError) as exc:

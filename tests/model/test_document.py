@@ -161,3 +161,20 @@ def test_save_as_copies_and_gets_its_own_replica(doc: Document, tmp_path: Path) 
         assert [c.title for c in copy.cards()] == ["Pricing page"]
         assert copy.replica != doc.replica
         assert copy.store.outbox_count() == 0
+
+
+def test_a_remote_change_with_a_bad_value_is_refused_whole(doc: Document, tmp_path: Path) -> None:
+    """A change from elsewhere with one invalid write applies nothing and says which write."""
+    from app.model.changes import Change, Write
+    from app.model.document import ChangeRejected
+
+    cid, e = edits.add_card(doc, "l-sales", "s-onboard", title="Kickoff")
+    doc.commit(e)
+    bad = Change(id="other:1", stamp=doc.clock.now().split("@")[0] + "@other", author="x", writes=(
+        Write("card", cid, "title", "Renamed"), Write("card", cid, "sentiment", 9)))
+    with pytest.raises(ChangeRejected, match="sentiment"):
+        doc.apply(bad, origin="remote")
+    huge_id = Change(id="other:2", stamp=bad.stamp, writes=(Write("card", "x" * 500, "title", "t"),))
+    with pytest.raises(ChangeRejected, match="1 to 100 characters"):
+        doc.apply(huge_id, origin="remote")
+    assert doc.card(cid).title == "Kickoff" and doc.store.change_stamp("other:1") is None
