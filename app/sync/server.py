@@ -1,0 +1,540 @@
+"""The workshop sync server: rooms, token checks, the durable room log, fan-out and presence.
+
+One asyncio loop serves every room. A push is checked by the protocol session, queued on
+its room, and the room's writer commits everything queued in one transaction to the room
+log (then to the room's merged Document) before anyone is acked or sent a change: an ack
+means durable. Fan-out goes through a bounded queue per participant, flushed at most
+FLUSH_PER_SECOND times a second; a participant that falls too far behind is told to resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import signal
+import ssl
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from app.model.changes import Change, Write
+from app.model.clock import MAX_DRIFT_MS, make_stamp, parse_stamp, wall_ms
+from app.model.document import Document
+from app.sync import protocol as p
+from app.sync.roomlog import Access, RoomLog
+
+log = logging.getLogger(__name__)
+
+ROOM_PATH = re.compile(r"/rooms/([A-Za-z0-9_-]{1,64})/?")
+_SECRET = re.compile(r"(token=|Bearer\s+)[^\s&'\"]+", re.IGNORECASE)
+#: bytes of serialized changes per catch-up or snapshot message
+CHUNK_BYTES = 1024 * 1024
+
+
+class _RedactTokens(logging.Filter):
+    """Keep room tokens out of every log line websockets writes (debug logs show headers)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _SECRET.search(message):
+            record.msg, record.args = _SECRET.sub(r"\1[redacted]", message), ()
+        return True
+
+
+def _ws_logger() -> logging.Logger:
+    logger = logging.getLogger("app.sync.server.websockets")
+    logger.setLevel(logging.WARNING)  # one line per connection is noise in a workshop
+    if not any(isinstance(f, _RedactTokens) for f in logger.filters):
+        logger.addFilter(_RedactTokens())
+    return logger
+
+
+def clamp_stamp(stamp: str, now_ms: int) -> str:
+    """The server's version of a stamp: no further ahead of its clock than MAX_DRIFT_MS."""
+    wall, counter, replica = parse_stamp(stamp)
+    limit = now_ms + MAX_DRIFT_MS
+    if wall <= limit:
+        return stamp
+    log.warning(
+        "a change from replica %s is %.1f s ahead of the server clock; clamped",
+        replica,
+        (wall - now_ms) / 1000,
+    )
+    return make_stamp(limit, counter, replica)
+
+
+@dataclass(eq=False)
+class Connected:
+    """One participant's connection and its bounded send queue."""
+
+    ws: ServerConnection
+    id: str
+    role: str
+    name: str
+    color: str
+    head: list[str] = field(default_factory=list)
+    snapshot: deque[str] = field(default_factory=deque)
+    catchup: tuple[int, int] | None = None
+    queue: deque[tuple[bool, str]] = field(default_factory=deque)
+    queued_changes: int = 0
+    presence: dict[str, str] = field(default_factory=dict)
+    lagging: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    writer: asyncio.Task[None] | None = None
+
+    def info(self) -> p.Participant:
+        return p.Participant(id=self.id, name=self.name, color=self.color, role=self.role)
+
+    def send(self, text: str, *, changes: int = 0) -> None:
+        self.queue.append((changes > 0, text))
+        self.queued_changes += changes
+        self.wake.set()
+
+    def idle(self) -> bool:
+        return not (self.head or self.snapshot or self.catchup or self.queue or self.presence)
+
+
+@dataclass(eq=False)
+class Room:
+    """A room in memory: its merged Document, log position, participants and pending pushes."""
+
+    id: str
+    name: str
+    doc: Document
+    seq: int
+    participants: dict[str, Connected] = field(default_factory=dict)
+    pending: list[tuple[Connected, str, list[Change]]] = field(default_factory=list)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    writer: asyncio.Task[None] | None = None
+
+
+class SyncServer:
+    """The sync service; ``async with SyncServer(data_dir) as server`` serves until closed."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        *,
+        db_url: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        ssl_context: ssl.SSLContext | None = None,
+        ping_interval: float | None = p.PING_INTERVAL_S,
+        ping_timeout: float | None = p.PING_TIMEOUT_S,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "rooms").mkdir(exist_ok=True)
+        self.roomlog = RoomLog(db_url or default_db_url(self.data_dir))
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.rooms: dict[str, Room] = {}
+        self._access: dict[int, Access] = {}
+        self._server: Server | None = None
+        self._closing = False
+        self._counter = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.port,
+            ssl=self.ssl_context,
+            process_request=self._check_request,
+            max_size=p.MAX_MESSAGE_BYTES,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            close_timeout=2,
+            logger=_ws_logger(),
+        )
+        sock = next(iter(self._server.sockets))
+        self.port = sock.getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        scheme = "wss" if self.ssl_context else "ws"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    async def __aenter__(self) -> SyncServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Finish pending writes, flush what is queued, close everyone with 1001."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._server is not None:
+            self._server.close(close_connections=False)
+        for room in self.rooms.values():
+            self._commit(room)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and any(
+            not c.idle() for room in self.rooms.values() for c in room.participants.values()
+        ):
+            await asyncio.sleep(0.02)
+        closing = [
+            c.ws.close(p.CLOSE_GOING_AWAY, "server shutting down; your edits stay on your computer")
+            for room in self.rooms.values()
+            for c in room.participants.values()
+        ]
+        await asyncio.gather(*closing, return_exceptions=True)
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for room in self.rooms.values():
+            if room.writer is not None:
+                room.writer.cancel()
+            room.doc.close()
+        self.rooms.clear()
+        self.roomlog.close()
+
+    async def serve_forever(self, *, announce: bool = True) -> None:
+        """Serve until SIGTERM or SIGINT, then shut down cleanly."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        if announce:
+            print(f"serving on {self.url} (data in {self.data_dir})", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await self.close()
+
+    # -- handshake -------------------------------------------------------------------
+
+    def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Check the room token before any websocket exists: 401, 403 or 404 otherwise."""
+        parts = urlsplit(request.path)
+        match = ROOM_PATH.fullmatch(parts.path)
+        if match is None:
+            return _respond(
+                connection,
+                404,
+                "No room at this address; use the join URL given by 'cld room create'.",
+            )
+        token = ""
+        auth = request.headers.get("Authorization", "")
+        if auth.lower().startswith("bearer "):
+            token = auth[7:].strip()
+        if not token:
+            token = (parse_qs(parts.query).get("token") or [""])[0]
+        if not token:
+            return _respond(
+                connection, 401, "A room token is needed: ask the facilitator for a join link."
+            )
+        status, access = self.roomlog.check_token(match.group(1), token)
+        if status == 403:
+            return _respond(
+                connection, 403, "This token belongs to another room: check the join link."
+            )
+        if access is None:
+            return _respond(
+                connection, 401, "Unknown room token: ask the facilitator for a new join link."
+            )
+        self._access[id(connection)] = access
+        return None
+
+    # -- connections -----------------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        access = self._access.pop(id(ws), None)
+        if access is None:  # cannot happen: the handshake checked it
+            await ws.close(p.CLOSE_INVALID_MESSAGE, "no access")
+            return
+        session = p.ServerSession(access.role)
+        me: Connected | None = None
+        room: Room | None = None
+        try:
+            try:
+                first = await asyncio.wait_for(ws.recv(), p.HELLO_TIMEOUT_S)
+            except TimeoutError:
+                raise p.Violation(p.CLOSE_HELLO_EXPECTED, "no hello in time") from None
+            hello = session.receive(first)
+            assert isinstance(hello, p.Hello)
+            room = self._room(access.room_id)
+            if len(room.participants) >= p.MAX_PARTICIPANTS_PER_ROOM:
+                raise p.Violation(
+                    p.CLOSE_ROOM_FULL,
+                    f"the room is full ({p.MAX_PARTICIPANTS_PER_ROOM} participants)",
+                )
+            me = self._join(room, ws, access.role, hello)
+            async for data in ws:
+                if self._closing:
+                    continue
+                message = session.receive(data)
+                self._on_message(room, me, message)
+        except p.Violation as exc:
+            log.info("closing a connection: %s (%d)", exc.reason, exc.code)
+            await ws.close(exc.code, exc.reason)
+        except ConnectionClosed:
+            pass
+        finally:
+            if room is not None and me is not None:
+                self._leave(room, me)
+
+    def _on_message(self, room: Room, me: Connected, message: Any) -> None:
+        if isinstance(message, p.Refusal):
+            me.send(p.dumps(message.error))
+        elif isinstance(message, p.Push):
+            changes = p.validate_changes(message.changes)
+            room.pending.append((me, message.batch_id, changes))
+            room.wake.set()
+        elif isinstance(message, p.Presence):
+            text = p.dumps(
+                p.PresenceOf(
+                    participant=me.id,
+                    cursor=message.cursor,
+                    selection=message.selection,
+                    viewport=message.viewport,
+                )
+            )
+            for other in room.participants.values():
+                if other is not me:
+                    other.presence[me.id] = text
+                    other.wake.set()
+        elif isinstance(message, p.Fetch):
+            me.lagging = False
+            if message.since_seq < room.seq:
+                me.catchup = (message.since_seq, room.seq)
+            me.wake.set()
+
+    def _join(self, room: Room, ws: ServerConnection, role: str, hello: p.Hello) -> Connected:
+        self._counter += 1
+        me = Connected(ws, f"p{self._counter}", role, hello.name, hello.color)
+        welcome = p.Welcome(
+            room=room.id,
+            room_name=room.name,
+            role=role,
+            you=me.id,
+            seq=room.seq,
+            participants=[c.info() for c in room.participants.values()],
+        )
+        me.head.append(p.dumps(welcome))
+        since = hello.since_seq
+        if room.seq and (since == 0 or since > room.seq):
+            me.snapshot.extend(self._snapshot(room))
+        elif since < room.seq:
+            me.catchup = (since, room.seq)
+        joined = p.dumps(p.Joined(participant=me.info()))
+        for other in room.participants.values():
+            other.send(joined)
+        room.participants[me.id] = me
+        me.wake.set()
+        me.writer = asyncio.create_task(self._write(room, me))
+        return me
+
+    def _leave(self, room: Room, me: Connected) -> None:
+        room.participants.pop(me.id, None)
+        if me.writer is not None:
+            me.writer.cancel()
+        left = p.dumps(p.Left(participant=me.id))
+        for other in room.participants.values():
+            other.presence.pop(me.id, None)
+            other.send(left)
+
+    async def _write(self, room: Room, me: Connected) -> None:
+        """Send one participant its welcome, catch-up and queue, in order, in batches."""
+        interval = 1.0 / p.FLUSH_PER_SECOND
+        last_flush = 0.0
+        ws = me.ws
+        try:
+            while True:
+                await me.wake.wait()
+                me.wake.clear()
+                if me.head:
+                    frame, me.head = p.frame_of(me.head), []
+                    await ws.send(frame)
+                while me.snapshot:
+                    await ws.send(me.snapshot.popleft())
+                while me.catchup is not None:
+                    after, upto = me.catchup
+                    rows = self.roomlog.entries(room.id, after, upto, p.CATCHUP_CHUNK)
+                    if not rows:
+                        me.catchup = None
+                        break
+                    me.catchup = (rows[-1][0], upto) if rows[-1][0] < upto else None
+                    await ws.send(p.changes_message(rows[0][0], rows[-1][0], [t for _, t in rows]))
+                wait = last_flush + interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                if me.queue or me.presence:
+                    items = [text for _, text in me.queue]
+                    items.extend(me.presence.values())
+                    me.queue.clear()
+                    me.presence.clear()
+                    me.queued_changes = 0
+                    last_flush = time.monotonic()
+                    await ws.send(p.frame_of(items))
+        except ConnectionClosed:
+            pass
+
+    # -- rooms and the log -----------------------------------------------------------
+
+    def _room(self, room_id: str) -> Room:
+        room = self.rooms.get(room_id)
+        if room is not None:
+            return room
+        name = self.roomlog.room_name(room_id) or room_id
+        path = self.data_dir / "rooms" / f"{room_id}.cld"
+        doc = (
+            Document.open(path, author="server")
+            if path.exists()
+            else Document.new(path, name=name, author="server")
+        )
+        seq = self.roomlog.last_seq(room_id)
+        applied = int(doc.store.meta("room_log_seq") or 0)
+        if applied < seq:
+            # the log is written first: a crash can leave the state behind it, never ahead
+            batch: list[Change] = []
+            for _, change in self.roomlog.changes(room_id, applied):
+                batch.append(change)
+                if len(batch) >= 2_000:
+                    doc.apply_many(batch, origin="remote")
+                    batch = []
+            if batch:
+                doc.apply_many(batch, origin="remote")
+            doc.store.set_meta({"room_log_seq": str(seq)})
+        room = Room(room_id, name, doc, seq)
+        room.writer = asyncio.create_task(self._room_writer(room))
+        self.rooms[room_id] = room
+        return room
+
+    async def _room_writer(self, room: Room) -> None:
+        while True:
+            await room.wake.wait()
+            room.wake.clear()
+            await asyncio.sleep(0)  # pushes already received join this transaction
+            self._commit(room)
+
+    def _commit(self, room: Room) -> None:
+        """Write every pending push in one transaction, then ack and broadcast."""
+        pending, room.pending = room.pending, []
+        if not pending:
+            return
+        now = wall_ms()
+        batch: list[Change] = []
+        for _, _, changes in pending:
+            for change in changes:
+                stamp = clamp_stamp(change.stamp, now)
+                batch.append(change if stamp == change.stamp else change.with_stamp(stamp))
+        try:
+            fresh, texts = self.roomlog.append(room.id, room.seq + 1, batch)
+        except Exception:
+            log.exception("room %s: the room log refused a write; the pushers will resend", room.id)
+            for who, _, _ in pending:
+                who.send(
+                    p.dumps(
+                        p.Error(
+                            code="storage",
+                            message="the server could not store your edits; they stay in your outbox",
+                        )
+                    )
+                )
+            return
+        if fresh:
+            first = room.seq + 1
+            room.seq += len(fresh)
+            room.doc.apply_many(fresh, origin="remote")
+            room.doc.store.set_meta({"room_log_seq": str(room.seq)})
+            message = p.changes_message(first, room.seq, texts)
+            for c in room.participants.values():
+                if c.lagging:
+                    continue
+                if c.queued_changes + len(fresh) > p.MAX_QUEUED_CHANGES:
+                    self._overflow(room, c)
+                else:
+                    c.send(message, changes=len(fresh))
+        for who, batch_id, changes in pending:
+            who.send(p.dumps(p.Ack(batch_id=batch_id, seq=room.seq, ids=[c.id for c in changes])))
+
+    @staticmethod
+    def _overflow(room: Room, c: Connected) -> None:
+        """Drop a slow participant's queued changes; it fetches them from the log instead."""
+        c.queue = deque(item for item in c.queue if not item[0])
+        c.queued_changes = 0
+        c.lagging = True
+        c.send(p.dumps(p.Resync(seq=room.seq)))
+
+    def _snapshot(self, room: Room) -> list[str]:
+        """The merged state as changes: every winning and every displaced write, by change id.
+
+        Applying it gives the same values, registers and conflicts as replaying the log.
+        """
+        return [
+            p.changes_message(0, room.seq if last else 0, chunk, snapshot=True)
+            for chunk, last in _chunks(snapshot_changes(room.doc))
+        ]
+
+
+def snapshot_changes(doc: Document) -> list[str]:
+    """The Document's state as serialized Changes (see ``SyncServer._snapshot``)."""
+    store = doc.store
+    grouped: dict[str, tuple[str, list[Write]]] = {}
+    for etype, records in store.load_records().items():
+        for eid, rec in records.items():
+            for fname, reg in rec.registers.items():
+                entry = grouped.setdefault(reg.change_id, (reg.stamp, []))
+                entry[1].append(Write(etype, eid, fname, rec.values.get(fname), reg.bases))
+    for d in store.displaced():
+        entry = grouped.setdefault(d.change_id, (d.stamp, []))
+        entry[1].append(Write(d.entity_type, d.entity_id, d.field, d.value, d.bases))
+    authors = store.change_authors(grouped)
+    out = []
+    for cid, (stamp, writes) in sorted(grouped.items(), key=lambda kv: kv[1][0]):
+        change = Change.model_construct(
+            id=cid, stamp=stamp, author=authors.get(cid, ""), writes=tuple(writes)
+        )
+        out.append(p.change_json(change))
+    return out
+
+
+def _chunks(texts: Sequence[str]) -> list[tuple[list[str], bool]]:
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for text in texts:
+        if chunks[-1] and (len(chunks[-1]) >= p.CATCHUP_CHUNK or size + len(text) > CHUNK_BYTES):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(text)
+        size += len(text)
+    return [(chunk, i == len(chunks) - 1) for i, chunk in enumerate(chunks)]
+
+
+def _respond(connection: ServerConnection, status: int, text: str) -> Response:
+    response = connection.respond(status, text + "\n")
+    return response
+
+
+def default_db_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'rooms.db').resolve()}"
+
+
+def tls_context(cert: str | Path, key: str | Path) -> ssl.SSLContext:
+    """A server TLS context from a certificate and its key (PEM files)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+__all__ = ["SyncServer", "clamp_stamp", "default_db_url", "snapshot_changes", "tls_context"]
