@@ -1,0 +1,401 @@
+"""Painting a BoardLayout with reportlab: the board as vector shapes and real text.
+
+Everything is drawn in board units (points at 100 %, as app.model.layout gives them) with
+y going down; the caller sets the page transform so that board point (x, y) lands where it
+should, and :func:`board_transform` does the usual one. Shapes go first and all text last in
+one text object, which is what keeps a 2,000-card board fast to write.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from reportlab.lib.colors import Color, HexColor
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from app.model.layout import (
+    GRID,
+    INK,
+    LAYER_COLORS,
+    LINK_COLORS,
+    MUTED,
+    PALETTE,
+    BoardLayout,
+    CardBox,
+    LinkRoute,
+)
+from app.model.schema import CardKind, LaneKind
+
+FONT = "DejaVuSans"
+FONT_BOLD = "DejaVuSans-Bold"
+FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
+
+CARD_BORDER = "#CBD2DA"
+HEADER_FILL = "#F1F3F5"
+CARD_RADIUS = 4.0
+ACCENT_W = 3.5
+LINK_W = 1.4
+ARROW = 6.5  # arrowhead length
+CAP = 0.73  # cap height of DejaVu Sans, in em: centres a line of text on its slot
+KIND_LABELS = {
+    LaneKind.ACTIONS.value: "Customer actions",
+    LaneKind.TOUCHPOINTS.value: "Touchpoints",
+    LaneKind.EMOTIONS.value: "Thoughts & emotions",
+    LaneKind.PAIN_POINTS.value: "Pain points",
+    LaneKind.OPPORTUNITIES.value: "Opportunities",
+    LaneKind.EVIDENCE.value: "Physical evidence",
+    LaneKind.CUSTOMER_ACTIONS.value: "Customer actions",
+    LaneKind.FRONTSTAGE.value: "Front stage",
+    LaneKind.BACKSTAGE.value: "Back stage",
+    LaneKind.SUPPORT.value: "Support processes",
+    LaneKind.SYSTEMS.value: "Systems",
+    LaneKind.TEAM.value: "Team",
+}
+LINK_LABELS = {
+    "flow": "Flow",
+    "supports": "Supports",
+    "handoff": "Hand-off",
+    "triggers": "Triggers",
+}
+LINK_DASH: dict[str, tuple[float, ...]] = {"handoff": (5.0, 3.0), "triggers": (1.2, 2.6)}
+
+View = tuple[float, float, float, float]  # x0, y0, x1, y1 in board units
+
+
+def fonts_dir() -> Path:
+    """resources/fonts, in a checkout or inside a PyInstaller bundle."""
+    base = getattr(sys, "_MEIPASS", None)
+    root = Path(base) if base else Path(__file__).resolve().parents[2]
+    return root / "resources" / "fonts"
+
+
+@cache
+def register_fonts() -> None:
+    """Register DejaVu Sans with reportlab once; subsets are embedded in every PDF."""
+    for name, filename in FONT_FILES.items():
+        pdfmetrics.registerFont(TTFont(name, str(fonts_dir() / filename)))
+
+
+@cache
+def rgb(hex_code: str) -> Color:
+    return HexColor(hex_code)
+
+
+def card_colors(lane_kind: str, override: str = "") -> tuple[str, str]:
+    """(fill, accent) hex of a card, the same rule as the canvas: own colour wins for fill."""
+    fill, accent = PALETTE.get(lane_kind, ("#F1F3F5", "#5C677D"))
+    return override or fill, accent
+
+
+def board_transform(c: Canvas, left: float, top: float, scale: float) -> None:
+    """Map board (0, 0) to page (left, top) at ``scale``; board y is drawn as -y."""
+    c.translate(left, top)
+    c.scale(scale, scale)
+
+
+def _meets(x: float, y: float, w: float, h: float, view: View | None) -> bool:
+    return view is None or (x < view[2] and x + w > view[0] and y < view[3] and y + h > view[1])
+
+
+def draw_board(
+    c: Canvas,
+    layout: BoardLayout,
+    view: View | None = None,
+    full_titles: dict[str, str] | None = None,
+) -> None:
+    """Draw the whole board, or only what meets ``view``, in board units.
+
+    ``full_titles`` (card id -> title) are the titles the layout cut short with an ellipsis:
+    they go into the text layer invisibly, so searching the PDF finds every card.
+    """
+    register_fonts()
+    o = layout.options
+    cards = [b for b in layout.cards.values() if _meets(b.x, b.y, b.w, b.h, view)]
+    links = [r for r in layout.links.values() if _route_meets(r, view)]
+    _draw_bands(c, layout)
+    _draw_links(c, links)
+    _draw_curves(c, layout)
+    _draw_card_shapes(c, cards)
+    text = c.beginText()
+    _band_text(text, layout)
+    _card_text(text, cards, o.title_size, o.title_line_height, o.card_padding)
+    if full_titles:
+        _hidden_titles(text, cards, full_titles, o.title_size)
+    c.drawText(text)
+
+
+def _route_meets(route: LinkRoute, view: View | None) -> bool:
+    if view is None:
+        return True
+    xs = [p[0] for p in route.points]
+    ys = [p[1] for p in route.points]
+    return _meets(
+        min(xs) - ARROW,
+        min(ys) - ARROW,
+        max(xs) - min(xs) + 2 * ARROW,
+        max(ys) - min(ys) + 2 * ARROW,
+        view,
+    )
+
+
+# -- bands, headers, separators ----------------------------------------------------------
+
+
+def _draw_bands(c: Canvas, layout: BoardLayout) -> None:
+    o = layout.options
+    right = layout.width - o.margin
+    # stage header blocks
+    c.setLineWidth(0.8)
+    for s in layout.stages:
+        c.setFillColor(rgb(HEADER_FILL))
+        c.setStrokeColor(rgb(GRID))
+        c.rect(s.x + 1, -(o.header_height - 4), s.width - 2, o.header_height - 8, stroke=0, fill=1)
+    c.setFillColor(rgb(INK))
+    c.rect(layout.label_width, -o.header_height, right - layout.label_width, 2.2, stroke=0, fill=1)
+    # layer bands: tint behind the lanes and a strong strip with the layer's name
+    for band in layout.layer_bands:
+        strong, tint = LAYER_COLORS.get(band.layer, ("#5C677D", "#F8F9FA"))
+        c.setFillColor(rgb(tint))
+        c.rect(
+            o.layer_strip_width,
+            -(band.y + band.height),
+            right - o.layer_strip_width,
+            band.height,
+            stroke=0,
+            fill=1,
+        )
+        c.setFillColor(rgb(strong))
+        c.rect(0, -(band.y + band.height), o.layer_strip_width - 4, band.height, stroke=0, fill=1)
+    # lane rules and stage rules
+    c.setStrokeColor(rgb(GRID))
+    c.setLineWidth(0.9)
+    lines = []
+    for lane in layout.lanes:
+        lines.append((o.layer_strip_width, -(lane.y + lane.height), right, -(lane.y + lane.height)))
+    for band in layout.layer_bands:
+        lines.append((o.layer_strip_width, -band.y, right, -band.y))
+        for s in layout.stages[1:]:
+            lines.append((s.x, -band.y, s.x, -(band.y + band.height)))
+        lines.append((layout.label_width, -band.y, layout.label_width, -(band.y + band.height)))
+    c.lines(lines)
+    # blueprint separator lines, dashed as on the canvas
+    if layout.lines:
+        c.setStrokeColor(rgb(MUTED))
+        c.setLineWidth(1.3)
+        c.setDash(7, 4)
+        c.lines(
+            [(max(sep.x0, layout.label_width - 60), -sep.y, sep.x1, -sep.y) for sep in layout.lines]
+        )
+        c.setDash()
+
+
+def _band_text(t: object, layout: BoardLayout) -> None:
+    from reportlab.pdfgen.textobject import PDFTextObject
+
+    assert isinstance(t, PDFTextObject)
+    o = layout.options
+    # stage names (and phase above when it is a standard one)
+    for s in layout.stages:
+        if s.phase and s.phase != "custom" and s.phase.casefold() != s.name.casefold():
+            t.setFont(FONT_BOLD, 8.5)
+            t.setFillColor(rgb(MUTED))
+            t.setTextOrigin(s.x + o.cell_padding, -(o.header_height * 0.36))
+            t.textOut(s.phase.upper())
+        t.setFont(FONT_BOLD, o.header_size)
+        t.setFillColor(rgb(INK))
+        t.setTextOrigin(s.x + o.cell_padding, -(o.header_height * 0.36 + o.header_size + 6))
+        t.textOut(s.label[0] if s.label else "")
+    # lane names with their kind underneath
+    x = o.layer_strip_width + o.cell_padding
+    for lane in layout.lanes:
+        t.setFont(FONT_BOLD, o.label_size)
+        t.setFillColor(rgb(INK))
+        y = lane.y + o.cell_padding
+        for line in lane.label:
+            t.setTextOrigin(x, -(y + (o.label_line_height + CAP * o.label_size) / 2))
+            t.textOut(line)
+            y += o.label_line_height
+        kind = KIND_LABELS.get(lane.kind, lane.kind)
+        if lane.kind == LaneKind.TEAM.value and lane.team and lane.team != lane.name:
+            kind = f"Team: {lane.team}"
+        if kind.casefold() != lane.name.casefold():
+            t.setFont(FONT, 9)
+            t.setFillColor(rgb(MUTED))
+            t.setTextOrigin(x, -(y + 11))
+            t.textOut(kind)
+    # separator labels sit just above their line in the label column
+    t.setFont(FONT, 8.5)
+    t.setFillColor(rgb(MUTED))
+    for sep in layout.lines:
+        t.setTextOrigin(o.layer_strip_width + o.cell_padding, -(sep.y - 4))
+        t.textOut(sep.label)
+
+
+def draw_layer_names(c: Canvas, layout: BoardLayout) -> None:
+    """The layer names, turned up the strips (drawn separately: rotated text)."""
+    o = layout.options
+    c.setFillColor(rgb("#FFFFFF"))
+    size = min(14.0, (o.layer_strip_width - 4) * 0.5)
+    c.setFont(FONT_BOLD, size)
+    for band in layout.layer_bands:
+        name = band.name.upper()
+        if pdfmetrics.stringWidth(name, FONT_BOLD, size) > band.height - 12:
+            name = band.layer.upper()
+        c.saveState()
+        c.translate((o.layer_strip_width - 4) / 2 + 4, -(band.y + band.height / 2))
+        c.rotate(90)
+        c.drawCentredString(0, -size * 0.36, name)
+        c.restoreState()
+
+
+# -- links and curves ----------------------------------------------------------------------
+
+
+def _draw_links(c: Canvas, links: Iterable[LinkRoute]) -> None:
+    by_kind: dict[str, list[LinkRoute]] = {}
+    for r in links:
+        by_kind.setdefault(r.kind, []).append(r)
+    c.setLineWidth(LINK_W)
+    c.setLineJoin(1)
+    for kind, routes in by_kind.items():
+        color = rgb(LINK_COLORS.get(kind, "#5C677D"))
+        c.setStrokeColor(color)
+        c.setFillColor(color)
+        dash = LINK_DASH.get(kind)
+        if dash:
+            c.setDash(list(dash))
+        path = c.beginPath()
+        heads = c.beginPath()
+        for r in routes:
+            pts = r.points
+            path.moveTo(pts[0][0], -pts[0][1])
+            for x, y in pts[1:-1]:
+                path.lineTo(x, -y)
+            _arrow(path, heads, pts[-2], pts[-1])
+        c.drawPath(path, stroke=1, fill=0)
+        if dash:
+            c.setDash()
+        c.drawPath(heads, stroke=0, fill=1)
+
+
+def _arrow(path: object, heads: object, a: tuple[float, float], b: tuple[float, float]) -> None:
+    """End the line short of ``b`` and add a filled head whose tip touches ``b``."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = (dx * dx + dy * dy) ** 0.5 or 1.0
+    ux, uy = dx / length, dy / length
+    back = min(ARROW, length)
+    bx, by = b[0] - ux * back, b[1] - uy * back
+    path.lineTo(bx, -by)  # type: ignore[attr-defined]
+    half = ARROW * 0.42
+    heads.moveTo(b[0], -b[1])  # type: ignore[attr-defined]
+    heads.lineTo(bx - uy * half, -(by + ux * half))  # type: ignore[attr-defined]
+    heads.lineTo(bx + uy * half, -(by - ux * half))  # type: ignore[attr-defined]
+    heads.close()  # type: ignore[attr-defined]
+
+
+def _draw_curves(c: Canvas, layout: BoardLayout) -> None:
+    accent = rgb(PALETTE[LaneKind.EMOTIONS.value][1])
+    c.setStrokeColor(accent)
+    c.setFillColor(accent)
+    c.setLineWidth(2.2)
+    for curve in layout.curves:
+        if len(curve.points) >= 2:
+            path = c.beginPath()
+            path.moveTo(curve.points[0].x, -curve.points[0].y)
+            for p in curve.points[1:]:
+                path.lineTo(p.x, -p.y)
+            c.drawPath(path, stroke=1, fill=0)
+        for p in curve.points:
+            c.circle(p.x, -p.y, 3.2, stroke=0, fill=1)
+
+
+# -- cards -----------------------------------------------------------------------------------
+
+
+def _draw_card_shapes(c: Canvas, cards: list[CardBox]) -> None:
+    c.setLineWidth(0.7)
+    border = rgb(CARD_BORDER)
+    for b in cards:
+        fill, accent = card_colors(b.lane_kind, b.color)
+        c.setFillColor(rgb(fill))
+        if b.kind == CardKind.DECISION.value:
+            c.setStrokeColor(rgb(accent))
+            c.setLineWidth(1.4)
+        elif b.kind == CardKind.HANDOFF.value:
+            c.setStrokeColor(rgb(accent))
+            c.setLineWidth(1.2)
+            c.setDash(4, 2.5)
+        else:
+            c.setStrokeColor(border)
+        c.roundRect(b.x, -(b.y + b.h), b.w, b.h, CARD_RADIUS, stroke=1, fill=1)
+        if b.kind in (CardKind.DECISION.value, CardKind.HANDOFF.value):
+            c.setLineWidth(0.7)
+            c.setDash()
+        c.setFillColor(rgb(accent))
+        c.rect(b.x + 2, -(b.y + b.h - 3), ACCENT_W, b.h - 6, stroke=0, fill=1)
+        if b.votes:
+            c.circle(b.x + b.w - 9, -(b.y + b.h - 9), 4, stroke=0, fill=1)
+
+
+def _card_text(t: object, cards: list[CardBox], size: float, line_h: float, pad: float) -> None:
+    from reportlab.pdfgen.textobject import PDFTextObject
+
+    assert isinstance(t, PDFTextObject)
+    t.setFont(FONT, size)
+    t.setFillColor(rgb(INK))
+    offset = (line_h + CAP * size) / 2
+    for b in cards:
+        y = b.y + pad
+        for line in b.lines:
+            t.setTextOrigin(b.x + pad, -(y + offset))
+            t.textOut(line)
+            y += line_h
+    footer_size = 8.5
+    t.setFont(FONT, footer_size)
+    t.setFillColor(rgb(MUTED))
+    for b in cards:
+        if b.footer:
+            t.setTextOrigin(b.x + pad, -(b.y + b.h - pad + 1))
+            t.textOut(b.footer if not b.votes else _fit(b.footer, b.w - 2 * pad - 22, footer_size))
+        if b.votes:
+            t.setTextOrigin(
+                b.x + b.w - 9 - 12 - pdfmetrics.stringWidth(str(b.votes), FONT, footer_size),
+                -(b.y + b.h - pad + 1),
+            )
+            t.textOut(str(b.votes))
+
+
+def _fit(text: str, width: float, size: float) -> str:
+    if pdfmetrics.stringWidth(text, FONT, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", FONT, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _hidden_titles(t: object, cards: list[CardBox], titles: dict[str, str], size: float) -> None:
+    from reportlab.pdfgen.textobject import PDFTextObject
+
+    assert isinstance(t, PDFTextObject)
+    t.setTextRenderMode(3)  # invisible: searchable and copyable, not printed
+    t.setFont(FONT, size)
+    for b in cards:
+        title = titles.get(b.id)
+        if title:
+            t.setTextOrigin(b.x, -(b.y + size))
+            t.textOut(" ".join(title.split()))
+    t.setTextRenderMode(0)
+
+
+def shortened_titles(layout: BoardLayout, titles: dict[str, str]) -> dict[str, str]:
+    """Titles of the cards whose shown lines end in an ellipsis."""
+    return {
+        cid: titles[cid]
+        for cid, b in layout.cards.items()
+        if b.lines and b.lines[-1].endswith("…") and cid in titles
+    }
