@@ -149,12 +149,14 @@ def main() -> None:
             board_s = best_of(args.runs, lambda: analyze_board(board))
             analysis_s = best_of(args.runs, lambda: analyze(doc))
             exact_s = best_of(1, lambda: nx.betweenness_centrality(process))
+            exact_analysis_s = best_of(1, lambda: analyze_board(board, exact_betweenness=True))
         finally:
             doc.close()
     print(f"snapshot of the board:         {snapshot_s:.3f} s")
     print(f"analysis of the snapshot:      {board_s:.3f} s")
     print(f"analyze(doc), both:            {analysis_s:.3f} s (best of {args.runs})")
     print(f"exact betweenness alone:       {exact_s:.3f} s")
+    print(f"analysis with exact betweenness: {exact_analysis_s:.3f} s (not what the app runs)")
     print(json.dumps({"analysis_s": round(analysis_s, 3),
                       "ratio_vs_betweenness": round(analysis_s / exact_s, 3)}))  # fmt: skip
 
