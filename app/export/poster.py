@@ -321,7 +321,7 @@ def export_poster(
 ) -> PosterResult:
     """Write the poster PDF; ``progress`` is called after every page and may cancel."""
     layout, title, plan = plan_poster(doc, request)
-    full_titles = draw.shortened_titles(layout, {card.id: card.title for card in doc.cards()})
+    full_titles = draw.shortened_titles(layout, doc)
     out = Path(out)
     tmp = out.with_name(f".{out.name}.part")
     c = Canvas(str(tmp), pagesize=plan.page_size, pageCompression=1, initialFontName=draw.FONT)

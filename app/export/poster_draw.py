@@ -18,6 +18,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from app.model.document import Document
 from app.model.layout import (
     GRID,
     INK,
@@ -344,33 +345,39 @@ def _round_rect_ops(x: float, y: float, w: float, h: float, r: float) -> str:
     )
 
 
-def _draw_card_shapes(c: Canvas, cards: list[CardBox]) -> None:
-    """Card bodies, accent bars and vote dots.
+def _card_form(c: Canvas, b: CardBox) -> str:
+    """The name of a Form XObject that draws this card's body, made on first use.
 
-    Written as PDF operators in one literal block (inside q/Q, so reportlab's own idea of the
-    graphics state stays true): reportlab's per-call path objects cost several times more,
-    and a 2,000-card board has 6,000 of these shapes.
+    Cards of one lane kind, size and kind look alike, so a board of 2,000 cards needs a few
+    dozen forms: each card is then one placement, which keeps the PDF small and fast to write.
     """
-    ops = ["q 0.7 w", _rg(CARD_BORDER, "RG")]
-    border = _rg(CARD_BORDER, "RG")
-    for b in cards:
-        fill, accent = card_colors(b.lane_kind, b.color)
-        bottom = -(b.y + b.h)
-        ops.append(_rg(fill, "rg"))
-        if b.kind == CardKind.DECISION.value:
-            ops.append(f"{_rg(accent, 'RG')} 1.4 w")
-        elif b.kind == CardKind.HANDOFF.value:
-            ops.append(f"{_rg(accent, 'RG')} 1.2 w [4 2.5] 0 d")
-        ops.append(_round_rect_ops(b.x, bottom, b.w, b.h, CARD_RADIUS) + " B")
-        if b.kind in (CardKind.DECISION.value, CardKind.HANDOFF.value):
-            ops.append(f"{border} 0.7 w [] 0 d")
-        ops.append(
-            f"{_rg(accent, 'rg')} {b.x + 2:.2f} {bottom + 3:.2f} {ACCENT_W} {b.h - 6:.2f} re f"
-        )
-        if b.votes:
-            ops.append(_round_rect_ops(b.x + b.w - 13, bottom + 5, 8, 8, 4) + " f")
-    ops.append("Q")
+    fill, accent = card_colors(b.lane_kind, b.color)
+    name = f"card_{b.w:.2f}_{b.h:.2f}_{fill[1:]}_{accent[1:]}_{b.kind}_{int(b.votes > 0)}"
+    if c.hasForm(name):
+        return name
+    pad = 2.0  # the border's half width reaches past the box
+    c.beginForm(name, -pad, -pad, b.w + pad, b.h + pad)
+    ops = [f"0.7 w {_rg(CARD_BORDER, 'RG')} {_rg(fill, 'rg')}"]
+    if b.kind == CardKind.DECISION.value:
+        ops.append(f"{_rg(accent, 'RG')} 1.4 w")
+    elif b.kind == CardKind.HANDOFF.value:
+        ops.append(f"{_rg(accent, 'RG')} 1.2 w [4 2.5] 0 d")
+    ops.append(_round_rect_ops(0, 0, b.w, b.h, CARD_RADIUS) + " B")
+    ops.append(f"{_rg(accent, 'rg')} 2 3 {ACCENT_W} {b.h - 6:.2f} re f")
+    if b.votes:
+        ops.append(_round_rect_ops(b.w - 13, 5, 8, 8, 4) + " f")
     c.addLiteral("\n".join(ops))
+    c.endForm()
+    return name
+
+
+def _draw_card_shapes(c: Canvas, cards: list[CardBox]) -> None:
+    """Card bodies, accent bars and vote dots: one form placement per card."""
+    names = [_card_form(c, b) for b in cards]
+    for b, name in zip(cards, names, strict=True):
+        c.addLiteral(f"q 1 0 0 1 {b.x:.2f} {-(b.y + b.h):.2f} cm")
+        c.doForm(name)
+        c.addLiteral("Q")
 
 
 def _card_text(t: object, cards: list[CardBox], size: float, line_h: float, pad: float) -> None:
@@ -423,10 +430,12 @@ def _hidden_titles(t: object, cards: list[CardBox], titles: dict[str, str], size
     t.setTextRenderMode(0)
 
 
-def shortened_titles(layout: BoardLayout, titles: dict[str, str]) -> dict[str, str]:
+def shortened_titles(layout: BoardLayout, doc: Document) -> dict[str, str]:
     """Titles of the cards whose shown lines end in an ellipsis."""
-    return {
-        cid: titles[cid]
-        for cid, b in layout.cards.items()
-        if b.lines and b.lines[-1].endswith("…") and cid in titles
-    }
+    titles = {}
+    for cid, b in layout.cards.items():
+        if b.lines and b.lines[-1].endswith("…"):
+            card = doc.card(cid)
+            if card is not None:
+                titles[cid] = card.title
+    return titles
