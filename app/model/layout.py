@@ -360,7 +360,9 @@ class BoardLayout:
                 ahead = x < box.x + box.w / 2
             else:
                 same_row = box.y <= y < box.y + box.h
-                ahead = y < box.y or (same_row and x < box.x + box.w / 2)
+                alone = sum(1 for b in boxes if b.y == box.y) == 1
+                half = y < box.y + box.h / 2 if alone else x < box.x + box.w / 2
+                ahead = y < box.y or (same_row and half)
             if ahead:
                 if emotions or (after is not None and after.y == box.y):
                     line = (box.x - 5, box.y, box.x - 5, box.y + box.h)
@@ -628,7 +630,7 @@ class BoardLayouter:
         lay.width = x + o.margin
         y = o.header_height
         lay.lanes, lay.layer_bands = [], []
-        label_w = o.label_width - o.layer_strip_width - 2 * o.cell_padding
+        label_w = o.label_width - o.layer_strip_width - 2 * o.cell_padding - 16
         for layer in Layer:
             lanes = [ln for ln in self._lanes if ln.layer == layer.value]
             if not lanes:
@@ -795,6 +797,14 @@ class BoardLayouter:
             self._curves()
             delta.curves = True
         return delta
+
+    def stage_count(self, stage_id: str) -> int:
+        """How many shown cards sit in a stage."""
+        return sum(len(self._cells.get((ln.id, stage_id), ())) for ln in self._lanes)
+
+    def cell_cards(self, lane_id: str, stage_id: str) -> list[str]:
+        """Ids of the cards of one cell, in order."""
+        return [cid for _rank, cid in self._cells.get((lane_id, stage_id), ())]
 
     def _refresh_all(self) -> LayoutDelta:
         old = self.layout

@@ -1,0 +1,293 @@
+"""The board's frame: background, lane bands, lane labels, layer strips, stage headers."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QLinearGradient, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from app.canvas import theme
+from app.model.layout import BoardLayout, LaneBand, LayerBand, StageColumn
+
+KIND_CAPTIONS = {
+    "actions": "Customer actions",
+    "touchpoints": "Touchpoints",
+    "emotions": "Thoughts & emotions",
+    "pain_points": "Pain points",
+    "opportunities": "Opportunities",
+    "evidence": "Physical / digital evidence",
+    "customer_actions": "Customer actions",
+    "frontstage": "Front stage",
+    "backstage": "Back stage",
+    "support": "Support processes",
+    "systems": "Systems",
+    "team": "Team",
+}
+PHASE_COLORS = {
+    "acquire": "#4C6EF5",
+    "onboard": "#15AABF",
+    "adopt": "#40C057",
+    "expand": "#FAB005",
+    "renew": "#F76707",
+    "custom": "#868E96",
+}
+
+
+class _Painted(QGraphicsItem):
+    """An item with a fixed rectangle it paints itself."""
+
+    def __init__(self, rect: QRectF) -> None:
+        super().__init__()
+        self._rect = rect
+
+    def set_rect(self, rect: QRectF) -> None:
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+
+class PinnedGroupItem(QGraphicsItem):
+    """An invisible parent the view slides so its children stay on screen (frozen panes)."""
+
+    def __init__(self, z: float) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+        self.setZValue(z)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        pass
+
+
+class BoardBackgroundItem(_Painted):
+    """The white sheet under the whole board."""
+
+    def __init__(self, rect: QRectF) -> None:
+        super().__init__(rect)
+        self.setZValue(-100)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.fillRect(self._rect.translated(0, 2), theme.color("#0F172A", 14))
+        painter.fillRect(self._rect, theme.BOARD_BG)
+
+
+class LaneBandItem(_Painted):
+    """One lane across all stages: a tint, the cell borders and the lane's bottom rule."""
+
+    entity_type = "lane"
+
+    def __init__(self, lane: LaneBand, layout: BoardLayout, index: int) -> None:
+        super().__init__(QRectF())
+        self.setZValue(-50)
+        self.set_lane(lane, layout, index)
+
+    def set_lane(self, lane: LaneBand, layout: BoardLayout, index: int) -> None:
+        self.id = lane.id
+        self.lane = lane
+        self.index = index
+        self._xs = [s.x for s in layout.stages] + [layout.width - layout.options.margin]
+        self.set_rect(
+            QRectF(layout.label_width, lane.y, self._xs[-1] - layout.label_width, lane.height)
+        )
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        r = self._rect
+        _strong, tint = theme.layer_colors(self.lane.layer)
+        painter.fillRect(r, tint if self.index % 2 else theme.BOARD_BG)
+        pen = QPen(theme.GRID_COLOR, 1)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.drawLine(QPointF(r.left(), r.bottom()), QPointF(r.right(), r.bottom()))
+        for x in self._xs[1:-1]:
+            painter.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
+
+
+class LaneLabelItem(_Painted):
+    """A lane's name in the label column (pinned to the left edge of the view)."""
+
+    entity_type = "lane"
+
+    def __init__(self, lane: LaneBand, layout: BoardLayout) -> None:
+        super().__init__(QRectF())
+        self.set_lane(lane, layout)
+
+    def set_lane(self, lane: LaneBand, layout: BoardLayout) -> None:
+        self.id = lane.id
+        self.lane = lane
+        o = layout.options
+        self.set_rect(
+            QRectF(
+                o.layer_strip_width, lane.y, layout.label_width - o.layer_strip_width, lane.height
+            )
+        )
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        r = self._rect
+        lane = self.lane
+        strong, tint = theme.layer_colors(lane.layer)
+        painter.fillRect(r, theme.color("#FBFCFD"))
+        pen = QPen(theme.GRID_COLOR, 1)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.drawLine(QPointF(r.left(), r.bottom()), QPointF(r.right(), r.bottom()))
+        painter.setPen(QPen(theme.color("#CED4DA"), 1))
+        painter.drawLine(QPointF(r.right(), r.top()), QPointF(r.right(), r.bottom()))
+        if painter.worldTransform().m11() < 0.3:
+            return
+        _fill, accent = theme.card_colors(lane.kind)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(accent)
+        x = r.left() + 14
+        y = r.top() + 14
+        painter.drawRoundedRect(QRectF(x, y + 2, 9, 9), 2.5, 2.5)
+        caption = (
+            lane.team
+            if lane.kind == "team" and lane.team and lane.team != lane.name
+            else KIND_CAPTIONS.get(lane.kind, lane.kind)
+        )
+        ly = y + 10
+        if caption.lower() != lane.name.lower():
+            painter.setFont(theme.font(9.5, bold=True))
+            painter.setPen(theme.MUTED_COLOR)
+            painter.drawText(QPointF(x + 15, y + 10), caption.upper())
+            ly = y + 30
+            name_x = x
+        else:
+            name_x = x + 15
+        painter.setFont(theme.font(12, bold=True))
+        painter.setPen(theme.INK_COLOR)
+        for line in lane.label:
+            painter.drawText(QPointF(name_x, ly), line)
+            ly += 16
+
+
+class LayerStripItem(_Painted):
+    """The coloured strip naming a layer (journey, blueprint, process), text turned upright."""
+
+    def __init__(self, band: LayerBand, layout: BoardLayout) -> None:
+        super().__init__(QRectF())
+        self.set_band(band, layout)
+
+    def set_band(self, band: LayerBand, layout: BoardLayout) -> None:
+        self.band = band
+        self.set_rect(QRectF(0, band.y, layout.options.layer_strip_width, band.height))
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        r = self._rect
+        strong, _tint = theme.layer_colors(self.band.layer)
+        painter.fillRect(r, strong)
+        if painter.worldTransform().m11() < 0.2:
+            return
+        painter.save()
+        painter.translate(r.center())
+        painter.rotate(-90)
+        painter.setFont(theme.font(11, bold=True))
+        painter.setPen(theme.BOARD_BG)
+        text = self.band.name.upper()
+        painter.drawText(
+            QRectF(-r.height() / 2, -r.width() / 2, r.height(), r.width()),
+            Qt.AlignmentFlag.AlignCenter,
+            text,
+        )
+        painter.restore()
+
+
+class StageHeaderItem(_Painted):
+    """A stage's header cell: phase colour bar, name and card count (pinned to the top)."""
+
+    entity_type = "stage"
+
+    def __init__(self, stage: StageColumn, layout: BoardLayout, count: int) -> None:
+        super().__init__(QRectF())
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self.set_stage(stage, layout, count)
+
+    def set_stage(self, stage: StageColumn, layout: BoardLayout, count: int) -> None:
+        self.id = stage.id
+        self.stage = stage
+        self.count = count
+        self.set_rect(QRectF(stage.x, 0, stage.width, layout.header_height))
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        r = self._rect
+        s = self.stage
+        painter.fillRect(r, theme.color("#FBFCFD"))
+        phase = theme.color(PHASE_COLORS.get(s.phase, "#868E96"))
+        painter.fillRect(QRectF(r.left() + 1, r.top(), r.width() - 2, 5), phase)
+        painter.setPen(QPen(theme.color("#CED4DA"), 1))
+        painter.drawLine(QPointF(r.left(), r.bottom()), QPointF(r.right(), r.bottom()))
+        painter.setPen(QPen(theme.GRID_COLOR, 1))
+        painter.drawLine(QPointF(r.right(), r.top()), QPointF(r.right(), r.bottom()))
+        if self.isSelected():
+            painter.setPen(QPen(theme.SELECTION, 2))
+            painter.drawRect(r.adjusted(1, 1, -1, -1))
+        if painter.worldTransform().m11() < 0.2:
+            return
+        x = r.left() + 12
+        painter.setFont(theme.font(9.5, bold=True))
+        painter.setPen(phase)
+        phase_name = "STAGE" if s.phase == "custom" else s.phase.upper()
+        painter.drawText(QPointF(x, r.top() + 24), phase_name)
+        painter.setFont(theme.font(13, bold=True))
+        painter.setPen(theme.INK_COLOR)
+        painter.drawText(QPointF(x, r.top() + 45), s.label[0] if s.label else "")
+        painter.setFont(theme.font(10))
+        painter.setPen(theme.MUTED_COLOR)
+        text = f"{self.count} card{'s' if self.count != 1 else ''}"
+        painter.drawText(
+            QRectF(r.left(), r.top() + 12, r.width() - 12, 16),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            text,
+        )
+
+
+class CornerItem(_Painted):
+    """The top-left corner: the design's name and its size (pinned both ways)."""
+
+    def __init__(self, layout: BoardLayout, title: str, subtitle: str) -> None:
+        super().__init__(QRectF(0, 0, layout.label_width, layout.header_height))
+        self.title = title
+        self.subtitle = subtitle
+
+    def set_text(self, title: str, subtitle: str) -> None:
+        self.title, self.subtitle = title, subtitle
+        self.update()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        r = self._rect
+        grad = QLinearGradient(r.topLeft(), r.bottomRight())
+        grad.setColorAt(0, theme.color("#1E293B"))
+        grad.setColorAt(1, theme.color("#334155"))
+        painter.fillRect(r, grad)
+        painter.setFont(theme.font(13, bold=True))
+        painter.setPen(theme.BOARD_BG)
+        metrics_w = r.width() - 28
+        title = painter.fontMetrics().elidedText(
+            self.title, Qt.TextElideMode.ElideRight, int(metrics_w)
+        )
+        painter.drawText(QPointF(r.left() + 14, r.top() + 28), title)
+        painter.setFont(theme.font(10))
+        painter.setPen(theme.color("#CBD5E1"))
+        painter.drawText(QPointF(r.left() + 14, r.top() + 46), self.subtitle)

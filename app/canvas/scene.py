@@ -1,0 +1,301 @@
+"""BoardScene: the board's items, built from the Document's layout and kept in step with it.
+
+The scene builds one item per visible stage, lane, card and link, keeps id -> item maps,
+subscribes to the Document, and on each event repositions exactly the items the layout
+says moved. It never changes the model; gestures go through ``BoardEditor``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtGui import QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
+
+from app.canvas import theme
+from app.canvas.items import (
+    BoardBackgroundItem,
+    CardItem,
+    CornerItem,
+    DropIndicatorItem,
+    EmotionCurveItem,
+    LaneBandItem,
+    LaneLabelItem,
+    LayerStripItem,
+    LinkItem,
+    PinnedGroupItem,
+    StageHeaderItem,
+    VisibilityLineItem,
+)
+from app.model.document import Document, DocumentEvent
+from app.model.layout import BoardLayout, BoardLayouter, LayoutDelta
+
+if TYPE_CHECKING:
+    from app.canvas.interactions import BoardEditor
+
+MARGIN = 40.0
+
+
+class BoardScene(QGraphicsScene):
+    """The items of one Document's board."""
+
+    #: emitted after the items follow a Document event (argument: the event's origin)
+    board_changed = Signal(str)
+
+    def __init__(
+        self, doc: Document, *, layers: Iterable[str] | None = None, parent: Any = None
+    ) -> None:
+        super().__init__(parent)
+        theme.load_fonts()
+        self.doc = doc
+        self.editor: BoardEditor | None = None
+        self.layouter = BoardLayouter(doc, layers=layers)
+        self.cards: dict[str, CardItem] = {}
+        self.links: dict[str, LinkItem] = {}
+        self.stage_items: dict[str, StageHeaderItem] = {}
+        self.lane_items: dict[str, LaneBandItem] = {}
+        self.label_items: dict[str, LaneLabelItem] = {}
+        self._frame: list[QGraphicsItem] = []
+        #: ids of the items the last event touched, by kind (tests and the benchmark read it)
+        self.last_update: dict[str, set[str]] = {}
+        self.last_update_ms = 0.0
+        self.setBackgroundBrush(theme.CANVAS_BG)
+        self.header_group = PinnedGroupItem(50)
+        self.label_group = PinnedGroupItem(40)
+        self.corner_group = PinnedGroupItem(60)
+        for group in (self.header_group, self.label_group, self.corner_group):
+            self.addItem(group)
+        self.drop_indicator = DropIndicatorItem()
+        self.addItem(self.drop_indicator)
+        self._pin = (0.0, 0.0)
+        self._selected_links: set[str] = set()
+        self.selectionChanged.connect(self._on_selection_changed)
+        self._build()
+        doc.subscribe(self._on_document_changed)
+
+    # -- reading ------------------------------------------------------------------------
+
+    @property
+    def layout(self) -> BoardLayout:
+        return self.layouter.layout
+
+    @property
+    def layers(self) -> frozenset[str] | None:
+        return self.layouter.layers
+
+    def board_rect(self) -> QRectF:
+        lay = self.layout
+        return QRectF(0, 0, lay.width, lay.height)
+
+    def selected_ids(self, entity_type: str) -> list[str]:
+        """Ids of selected items of one type, cards in reading order (stage, lane, place)."""
+        items = [i for i in self.selectedItems() if getattr(i, "entity_type", "") == entity_type]
+        if entity_type == "card":
+            items.sort(key=lambda i: (i.box.x, i.box.y))  # type: ignore[attr-defined]
+        return [i.id for i in items]  # type: ignore[attr-defined]
+
+    def card_item_at(self, pos: QPointF) -> CardItem | None:
+        for item in self.items(pos):
+            if isinstance(item, CardItem):
+                return item
+        return None
+
+    def item_for(self, entity_type: str, entity_id: str) -> QGraphicsItem | None:
+        maps: dict[str, dict[str, Any]] = {
+            "card": self.cards,
+            "link": self.links,
+            "stage": self.stage_items,
+            "lane": self.lane_items,
+        }
+        return maps.get(entity_type, {}).get(entity_id)
+
+    # -- building -----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        lay = self.layout
+        self._build_frame()
+        for box in lay.cards.values():
+            item = CardItem(box)
+            self.cards[box.id] = item
+            self.addItem(item)
+        for route in lay.links.values():
+            link = LinkItem(route)
+            self.links[route.id] = link
+            self.addItem(link)
+
+    def _build_frame(self) -> None:
+        """Background, bands, labels, headers, lines and curves: a few dozen items."""
+        for item in self._frame:
+            self.removeItem(item)
+        self._frame = []
+        self.stage_items.clear()
+        self.lane_items.clear()
+        self.label_items.clear()
+        lay = self.layout
+        self.setSceneRect(QRectF(-MARGIN, -MARGIN, lay.width + 2 * MARGIN, lay.height + 2 * MARGIN))
+        bg = BoardBackgroundItem(
+            QRectF(0, 0, lay.width - lay.options.margin, lay.height - lay.options.margin)
+        )
+        self._add_frame(bg)
+        for i, lane in enumerate(lay.lanes):
+            band = LaneBandItem(lane, lay, i)
+            self.lane_items[lane.id] = band
+            self._add_frame(band)
+            label = LaneLabelItem(lane, lay)
+            self.label_items[lane.id] = label
+            self._add_frame(label, self.label_group)
+        for band in lay.layer_bands:
+            self._add_frame(LayerStripItem(band, lay), self.label_group)
+        for stage in lay.stages:
+            header = StageHeaderItem(stage, lay, self.layouter.stage_count(stage.id))
+            self.stage_items[stage.id] = header
+            self._add_frame(header, self.header_group)
+        self.corner = CornerItem(lay, self.doc.name, self._subtitle())
+        self._add_frame(self.corner, self.corner_group)
+        for line in lay.lines:
+            self._add_frame(VisibilityLineItem(line, lay.label_width))
+        for curve in lay.curves:
+            lane = lay.lane(curve.lane)
+            if lane is not None:
+                self._add_frame(EmotionCurveItem(curve, lane, lay))
+
+    def _add_frame(self, item: QGraphicsItem, parent: QGraphicsItem | None = None) -> None:
+        if parent is not None:
+            item.setParentItem(parent)
+        else:
+            self.addItem(item)
+        self._frame.append(item)
+
+    def _subtitle(self) -> str:
+        lay = self.layout
+        return (
+            f"{len(lay.cards)} cards \u00b7 {len(lay.links)} links \u00b7 {len(lay.stages)} stages"
+        )
+
+    def _rebuild_curves(self) -> None:
+        lay = self.layout
+        for item in [i for i in self._frame if isinstance(i, EmotionCurveItem)]:
+            self.removeItem(item)
+            self._frame.remove(item)
+        for curve in lay.curves:
+            lane = lay.lane(curve.lane)
+            if lane is not None:
+                self._add_frame(EmotionCurveItem(curve, lane, lay))
+
+    def set_layers(self, layers: Iterable[str] | None) -> None:
+        """Show only some layers (None: all); rebuilds the items."""
+        self.clearSelection()
+        for item in list(self.cards.values()) + list(self.links.values()):
+            self.removeItem(item)
+        self.cards.clear()
+        self.links.clear()
+        self.layouter = BoardLayouter(self.doc, layers=layers)
+        self._build()
+        self.pin(*self._pin)
+        self.board_changed.emit("view")
+
+    def close(self) -> None:
+        """Stop following the Document."""
+        self.doc.unsubscribe(self._on_document_changed)
+
+    # -- following the Document ---------------------------------------------------------
+
+    def _on_document_changed(self, event: DocumentEvent) -> None:
+        start = time.perf_counter()
+        delta = self.layouter.refresh(event.changed)
+        self.apply_delta(delta)
+        self.last_update_ms = (time.perf_counter() - start) * 1000
+        self.board_changed.emit(event.origin)
+
+    def apply_delta(self, delta: LayoutDelta) -> None:
+        """Create, move or remove exactly the items named by the layout delta."""
+        lay = self.layout
+        touched_stages: set[str] = set()
+        for cid in delta.removed_cards:
+            item = self.cards.pop(cid, None)
+            if item is not None:
+                touched_stages.add(item.box.stage)
+                self.removeItem(item)
+        for cid in delta.cards:
+            box = lay.cards[cid]
+            item = self.cards.get(cid)
+            if item is None:
+                item = CardItem(box)
+                self.cards[cid] = item
+                self.addItem(item)
+            else:
+                touched_stages.add(item.box.stage)
+                item.set_box(box)
+            touched_stages.add(box.stage)
+        for lid in delta.removed_links:
+            link = self.links.pop(lid, None)
+            if link is not None:
+                self.removeItem(link)
+        for lid in delta.links:
+            route = lay.links[lid]
+            link = self.links.get(lid)
+            if link is None:
+                link = LinkItem(route)
+                self.links[lid] = link
+                self.addItem(link)
+            else:
+                link.set_route(route)
+        self.last_update = {
+            "cards": delta.cards | delta.removed_cards,
+            "links": delta.links | delta.removed_links,
+        }
+        if delta.structure:
+            self._build_frame()
+            self.pin(*self._pin)
+        else:
+            for sid in touched_stages:
+                header = self.stage_items.get(sid)
+                stage = lay.stage(sid)
+                if header is not None and stage is not None:
+                    header.set_stage(stage, lay, self.layouter.stage_count(sid))
+            if delta.curves:
+                self._rebuild_curves()
+            if delta.cards or delta.removed_cards or delta.links or delta.removed_links:
+                self.corner.set_text(self.doc.name, self._subtitle())
+
+    def _on_selection_changed(self) -> None:
+        now = {i.id for i in self.selectedItems() if isinstance(i, LinkItem)}
+        for lid in now ^ self._selected_links:
+            link = self.links.get(lid)
+            if link is not None:
+                link.show_selected(lid in now)
+        self._selected_links = now
+
+    # -- frozen panes -------------------------------------------------------------------
+
+    def pin(self, left: float, top: float) -> None:
+        """Keep lane labels at the view's left edge and stage headers at its top."""
+        self._pin = (left, top)
+        x, y = max(0.0, left), max(0.0, top)
+        self.label_group.setPos(x, 0)
+        self.header_group.setPos(0, y)
+        self.corner_group.setPos(x, y)
+
+    # -- gestures are the editor's ------------------------------------------------------
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.editor is None or not self.editor.mouse_press(event):
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.editor is None or not self.editor.mouse_move(event):
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.editor is None or not self.editor.mouse_release(event):
+            super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.editor is None or not self.editor.mouse_double_click(event):
+            super().mouseDoubleClickEvent(event)
+
+    def top_item_at(self, pos: QPointF) -> QGraphicsItem | None:
+        return self.itemAt(pos, QTransform())
