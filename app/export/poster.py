@@ -43,7 +43,7 @@ DEFAULT_PAPER = "A0"
 DEFAULT_OVERLAP = 10 * MM
 MAX_OVERLAP = 50 * MM
 #: the edge office printers cannot print on; crop marks and the tile label live in it
-TILE_MARGIN = 9 * MM
+TILE_MARGIN = 8 * MM
 #: smallest overlap that can hold the repeated stage and lane names
 MIN_LABEL_STRIP = 4 * MM
 
@@ -188,7 +188,7 @@ def _fit_margin(w: float, h: float) -> float:
 
 def plan_fit(layout: BoardLayout, title: TitleBlock, request: PosterRequest) -> PosterPlan:
     paper = request.paper
-    bw, bh = layout.width, layout.height
+    bw, bh = content_size(layout)
     chosen = request.orientation or paper.natural_orientation
     choices = [chosen] if chosen else ["landscape", "portrait"]
     best: tuple[float, str] | None = None
@@ -260,8 +260,13 @@ def plan_tiles(layout: BoardLayout, title: TitleBlock, request: PosterRequest) -
     return plan
 
 
+def content_size(layout: BoardLayout) -> tuple[float, float]:
+    """The board without its empty right and bottom margin, in board points."""
+    return layout.width - layout.options.margin, layout.height - layout.options.margin
+
+
 def _poster_size(layout: BoardLayout, title: TitleBlock, scale: float) -> tuple[float, float]:
-    w = layout.width * scale
+    w = content_size(layout)[0] * scale
     unit = title.unit_for(w, layout.height * scale)
     return w, layout.height * scale + title.height_for(w, unit)
 
@@ -362,9 +367,10 @@ def _fit_page(
     unit = title.unit_for(w, h)
     tb = title.height_for(w - 2 * m, unit)
     s = plan.scale
-    left = m + (w - 2 * m - layout.width * s) / 2
+    cw, ch = content_size(layout)
+    left = m + (w - 2 * m - cw * s) / 2
     # centred in the space above the title block, so a tall sheet does not leave one big gap
-    top = h - m - max(0.0, (h - 2 * m - tb - layout.height * s) / 2)
+    top = h - m - max(0.0, (h - 2 * m - tb - ch * s) / 2)
     c.saveState()
     draw.board_transform(c, left, top, s)
     draw.draw_board(c, layout, full_titles=full_titles)

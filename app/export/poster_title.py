@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
+from reportlab.lib.colors import Color, HexColor
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
@@ -31,6 +33,13 @@ if TYPE_CHECKING:
 A4_SIDE = math.sqrt(595.28 * 841.89)
 MARK = "#1F2937"
 GRID_LINE = "#E8590C"
+
+
+@cache
+def _tint(hex_code: str, strength: float) -> Color:
+    """The colour mixed with white: ``strength`` 1 is the colour itself."""
+    base = HexColor(hex_code)
+    return Color(*(1 - strength * (1 - v) for v in (base.red, base.green, base.blue)))
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
@@ -270,20 +279,24 @@ def _repeated_names(
     o = layout.options
     band = strip if strip else 4.5 * MM
     top = h - m if strip else h - m + band + 0.5 * MM  # in the overlap strip, or in the margin
-    if y0 > o.header_height * s and y0 < layout.height * s:
+    stages_strip = o.header_height * s < y0 < layout.height * s
+    lanes_strip = x0 > o.label_width * s and y0 < layout.height * s
+    # where both strips are drawn, the stage names start right of the lane strip's corner
+    corner = band if lanes_strip and strip else 0.0
+    if stages_strip:
         c.saveState()
         c.setFillColor(rgb("#FFFFFF"))
         c.setFillAlpha(0.88)
-        c.rect(m, top - band, pw, band, stroke=0, fill=1)
+        c.rect(m + corner, top - band, pw - corner, band, stroke=0, fill=1)
         c.setFillAlpha(1)
         size = min(9.0, band * 0.5)
         c.setFont(FONT_BOLD, size)
         c.setFillColor(rgb(INK))
         for stage in layout.stages:
             sx0, sx1 = stage.x * s, (stage.x + stage.width) * s
-            if sx1 <= x0 or sx0 >= x1:
+            if sx1 <= x0 + corner or sx0 >= x1:
                 continue
-            left, right = max(sx0, x0), min(sx1, x1)
+            left, right = max(sx0, x0 + corner), min(sx1, x1)
             c.setStrokeColor(rgb(GRID))
             c.setLineWidth(0.6)
             if sx0 > x0:
@@ -294,9 +307,9 @@ def _repeated_names(
                 _fit(stage.name, FONT_BOLD, size, right - left - 6),
             )
         c.restoreState()
-    if x0 > o.label_width * s:
+    if lanes_strip:
         c.saveState()
-        bottom_limit = max(y0, o.header_height * s)
+        bottom_limit = max(y0 + (band if stages_strip and strip else 0.0), o.header_height * s)
         c.setFillColor(rgb("#FFFFFF"))
         c.setFillAlpha(0.88)
         left = m if strip else m - band - 0.5 * MM
@@ -340,8 +353,8 @@ def draw_assembly_page(c: Canvas, layout: BoardLayout, title: TitleBlock, plan: 
     c.setFillColor(rgb(MUTED))
     lines = [
         f"{len(plan.tiles)} sheets of {plan.paper.describe(plan.orientation)}, {plan.rows} rows × "
-        f"{plan.cols} columns; board at {plan.scale:.0%}, overlap {plan.overlap / MM:.0f} mm; "
-        f"assembled poster {poster_w / MM / 1000:.2f} × {poster_h / MM / 1000:.2f} m.",
+        f"{plan.cols} columns; board at {plan.scale:.0%}, overlap {plan.overlap / MM:.0f} mm.",
+        f"Assembled poster: {poster_w / MM / 1000:.2f} × {poster_h / MM / 1000:.2f} m.",
         "1. Trim the right and bottom margins of every sheet along its crop marks.",
         "2. Start at the bottom right. Lay each sheet over its right and lower neighbours so its",
         "    trimmed edges meet their orange overlap marks; the repeated names go underneath.",
@@ -371,19 +384,18 @@ def draw_assembly_page(c: Canvas, layout: BoardLayout, title: TitleBlock, plan: 
     c.setFillColor(rgb("#DEE2E6"))
     for stage in layout.stages:
         box(stage.x * s + 1 / k, 0, stage.width * s - 2 / k, o.header_height * s * 0.8)
-    c.setFillAlpha(0.6)
     for card in layout.cards.values():
         _fill, accent = card_colors(card.lane_kind, card.color)
-        c.setFillColor(rgb(accent))
+        c.setFillColor(_tint(accent, 0.55))
         box(card.x * s, card.y * s, card.w * s, card.h * s)
-    c.setFillAlpha(1)
-    c.setFillColor(rgb("#ADB5BD"))
-    box(
-        0,
-        layout.height * s + 0.3 * (poster_h - layout.height * s),
-        poster_w * 0.5,
-        0.4 * (poster_h - layout.height * s),
-    )
+    # where the title block and legend go
+    tb_top = oy - layout.height * s * k
+    c.setStrokeColor(rgb(INK))
+    c.setLineWidth(0.6)
+    c.line(ox, tb_top, ox + poster_w * k, tb_top)
+    c.setFillColor(rgb(MUTED))
+    c.setFont(FONT, 7)
+    c.drawString(ox + 4, tb_top - 9, "title block and legend")
     # the grid of sheets over it
     c.setStrokeColor(rgb(GRID_LINE))
     c.setLineWidth(0.9)

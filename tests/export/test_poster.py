@@ -230,7 +230,7 @@ def test_bad_requests_are_refused_with_a_clear_message(doc: Document) -> None:
     with pytest.raises(PosterError, match="unknown layer 'backstage'"):
         request_from_options(layers="journey,backstage")
     with pytest.raises(PosterError, match=f"more than the limit of {MAX_SHEETS}: use --scale"):
-        plan_poster(doc, request_from_options(tile="A4", scale="400%"))
+        plan_poster(doc, request_from_options(tile="100x100mm", scale="200%"))
 
 
 def test_cancelled_export_leaves_no_file(doc: Document, tmp_path: Path) -> None:
@@ -278,7 +278,7 @@ def test_cli_writes_posters_and_refuses_bad_requests(
     assert "sheets of Letter" in capsys.readouterr().out
     for bad, words in (
         (["--size", "B7"], "unknown paper size"),
-        (["--tile", "A4", "--scale", "400%"], f"limit of {MAX_SHEETS}"),
+        (["--tile", "100x100mm", "--scale", "200%"], f"limit of {MAX_SHEETS}"),
         (["--orientation", "sideways"], "unknown orientation"),
     ):
         assert main(["export", str(board), "-o", str(tmp_path / "bad.pdf"), *bad]) == 2
