@@ -63,6 +63,9 @@ class BoardScene(QGraphicsScene):
         self.last_update: dict[str, set[str]] = {}
         self.last_update_ms = 0.0
         self.setBackgroundBrush(theme.CANVAS_BG)
+        # Links span the board; in a BSP index every route change would touch many leaves
+        # (milliseconds per link). A linear scan of 10,000 bounding rects is cheaper.
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.header_group = PinnedGroupItem(50)
         self.label_group = PinnedGroupItem(40)
         self.corner_group = PinnedGroupItem(60)
