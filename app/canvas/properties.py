@@ -244,14 +244,14 @@ class PropertiesPanel(QScrollArea):
         etype, eid = self.target
         try:
             value = validate_field(etype, eid, field, value)
-            if self.editor.doc.get(etype, eid) is None:
-                return
-            self.editor.update(etype, eid, f"Edit {field.replace('_', ' ')}", **{field: value})
         except InvalidValue as exc:
             error.setText(exc.rule)
             error.show()
             return
         error.hide()
+        if self.editor.doc.get(etype, eid) is not None:
+            # may rebuild this form (the selection can change), so nothing of it is used after
+            self.editor.update(etype, eid, f"Edit {field.replace('_', ' ')}", **{field: value})
 
     def field_error(self, field: str) -> str:
         """The validation message shown under a field ('' when none)."""

@@ -131,6 +131,7 @@ class BoardScene(QGraphicsScene):
 
     def _build_frame(self) -> None:
         """Background, bands, labels, headers, lines and curves: a few dozen items."""
+        kept = [i.id for i in self.selectedItems() if isinstance(i, StageHeaderItem)]
         for item in self._frame:
             self.removeItem(item)
         self._frame = []
@@ -156,6 +157,8 @@ class BoardScene(QGraphicsScene):
             header = StageHeaderItem(stage, lay, self.layouter.stage_count(stage.id))
             self.stage_items[stage.id] = header
             self._add_frame(header, self.header_group)
+            if stage.id in kept:
+                header.setSelected(True)
         self.corner = CornerItem(lay, self.doc.name, self._subtitle())
         self._add_frame(self.corner, self.corner_group)
         for line in lay.lines:

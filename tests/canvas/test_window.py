@@ -1,0 +1,149 @@
+"""The main window around a design: files, properties, exports and the start-up sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMessageBox
+
+from app.__main__ import main as desktop_main
+from app.canvas import window as window_module
+from app.canvas.window import MainWindow
+from app.cli import main as cld_main
+from app.model.document import Document
+
+
+@pytest.fixture
+def win(qtbot, board):
+    doc, _ids = board
+    w = MainWindow(doc=doc, remember=False)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close_document()
+
+
+def test_window_shows_the_design(win, board) -> None:
+    """The window titles itself after the design and draws its cards."""
+    doc, ids = board
+    assert doc.name in win.windowTitle()
+    assert ids["A1"] in win.scene.cards
+    assert win.status_file.text() == str(doc.path)
+
+
+def test_bad_file_is_explained_and_the_app_keeps_running(win, tmp_path: Path, monkeypatch) -> None:
+    """Opening a file that is not a design shows the model's message; the board stays open."""
+    bad = tmp_path / "notes.cld"
+    bad.write_text("this is not a design")
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
+    before = win.doc
+    assert win.open_path(bad) is False
+    assert shown and "notes.cld" in shown[0] or shown
+    assert win.doc is before and win.scene is not None
+
+
+def test_save_as_continues_in_the_copy(win, board, tmp_path: Path) -> None:
+    """Save As copies the design and the window goes on editing the copy."""
+    doc, ids = board
+    original = doc.path
+    assert win.save_as_path(tmp_path / "copy.cld")
+    assert win.doc.path == tmp_path / "copy.cld"
+    win.editor.update("card", ids["A1"], title="Only in the copy")
+    with Document.open(original) as first:
+        assert first.card(ids["A1"]).title == "A1"
+    assert win.doc.card(ids["A1"]).title == "Only in the copy"
+
+
+def test_properties_show_validation_messages_inline(win, board) -> None:
+    """A refused value shows the model's rule under the field and changes nothing."""
+    doc, ids = board
+    win.editor.select([ids["S1"]])
+    panel = win.properties
+    assert panel.target == ("card", ids["S1"])
+    field = panel.field_widget("duration_hours")
+    field.setText("-3")
+    field.editingFinished.emit()
+    assert "greater than or equal" in panel.field_error("duration_hours")
+    assert doc.card(ids["S1"]).duration_hours == 2
+    field.setText("4.5")
+    field.editingFinished.emit()
+    assert doc.card(ids["S1"]).duration_hours == 4.5 and panel.field_error("duration_hours") == ""
+    win.undo_stack.undo()
+    assert doc.card(ids["S1"]).duration_hours == 2
+
+
+def test_properties_edit_lanes_and_stages(win, board) -> None:
+    """Selecting a stage header shows its fields; renaming there renames the stage."""
+    doc, ids = board
+    win.scene.stage_items[ids["Adopt"]].setSelected(True)
+    panel = win.properties
+    assert panel.target == ("stage", ids["Adopt"])
+    name = panel.field_widget("name")
+    name.setText("Adopt & grow")
+    name.editingFinished.emit()
+    assert doc.stage(ids["Adopt"]).name == "Adopt & grow"
+
+
+def test_recent_files_are_kept(qtbot, board, tmp_path: Path) -> None:
+    """Opening a design puts it first in the recent files."""
+    doc, _ids = board
+    QSettings.setPath(
+        QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "settings")
+    )
+    w = MainWindow(remember=True)
+    qtbot.addWidget(w)
+    other = Document.new(tmp_path / "second.cld", name="Second")
+    other.close()
+    assert w.open_path(tmp_path / "second.cld")
+    assert w.recent_files()[0] == str(tmp_path / "second.cld")
+    w.close()
+
+
+def test_export_png_and_json_from_the_window(win, tmp_path: Path) -> None:
+    """File > Export writes a PNG picture and a JSON file through the CLI's exporters."""
+    assert "wrote" in win.export_to(tmp_path / "board.png")
+    assert QImage(str(tmp_path / "board.png")).width() > 500
+    win.export_to(tmp_path / "board.json")
+    assert (tmp_path / "board.json").stat().st_size > 100
+
+
+def test_cld_export_png_and_svg(qtbot, board, tmp_path: Path, capsys) -> None:
+    """`cld export FILE -o OUT.png|svg` renders the board offscreen."""
+    doc, _ids = board
+    out = tmp_path / "pic.png"
+    assert cld_main(["export", str(doc.path), "-o", str(out), "--size", "800x500"]) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (800, 500)
+    svg = tmp_path / "pic.svg"
+    assert cld_main(["export", str(doc.path), "-o", str(svg)]) == 0
+    assert "<svg" in svg.read_text()[:2000]
+    assert cld_main(["export", str(doc.path), "-o", str(out), "--size", "huge"]) == 2
+    assert "1600x1000" in capsys.readouterr().err
+
+
+def test_screenshot_option_writes_a_picture(qtbot, board, tmp_path: Path) -> None:
+    """`cld-desktop --screenshot OUT.png --size WxH FILE` writes a picture of that size."""
+    doc, _ids = board
+    out = tmp_path / "shot.png"
+    assert desktop_main(["--screenshot", str(out), "--size", "900x600", str(doc.path)]) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (900, 600)
+    assert desktop_main(["--screenshot", str(out), str(tmp_path / "missing.cld")]) == 2
+
+
+def test_first_run_creates_the_sample_board(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """With no file, the app makes the B2B SaaS sample once in the data folder."""
+    target = tmp_path / "data" / "sample.cld"
+    target.parent.mkdir()
+    monkeypatch.setattr(window_module, "sample_path", lambda: target)
+    path = window_module.ensure_sample()
+    assert path == target and target.is_file()
+    with Document.open(target) as doc:
+        assert len(doc.stages()) == 5 and len(doc.cards()) > 60
+    stamp = target.stat().st_mtime_ns
+    window_module.ensure_sample()
+    assert target.stat().st_mtime_ns == stamp
