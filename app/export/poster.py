@@ -317,6 +317,30 @@ def _last_change(doc: Document) -> str:
 Progress = Callable[[int, int], bool]  # (pages done, pages in all) -> False to cancel
 
 
+@dataclass
+class PreparedPoster:
+    """Everything a poster needs from the Document, read up front.
+
+    Writing the PDF then touches no Document, so the app can read in its GUI thread (which
+    owns the Document) and write in a worker thread.
+    """
+
+    layout: BoardLayout
+    title: TitleBlock
+    plan: PosterPlan
+    full_titles: dict[str, str]
+    name: str
+    author: str
+
+
+def prepare_poster(doc: Document, request: PosterRequest) -> PreparedPoster:
+    """Lay out and plan a poster; PosterError if the request cannot be met."""
+    layout, title, plan = plan_poster(doc, request)
+    return PreparedPoster(
+        layout, title, plan, draw.shortened_titles(layout, doc), doc.name, doc.author
+    )
+
+
 def export_poster(
     doc: Document,
     out: str | os.PathLike[str],
@@ -325,13 +349,24 @@ def export_poster(
     progress: Progress | None = None,
 ) -> PosterResult:
     """Write the poster PDF; ``progress`` is called after every page and may cancel."""
-    layout, title, plan = plan_poster(doc, request)
-    full_titles = draw.shortened_titles(layout, doc)
+    return write_poster(prepare_poster(doc, request), out, progress=progress)
+
+
+def write_poster(
+    prepared: PreparedPoster, out: str | os.PathLike[str], *, progress: Progress | None = None
+) -> PosterResult:
+    """Write a prepared poster; a cancelled or failed export leaves no file behind."""
+    layout, title, plan, full_titles = (
+        prepared.layout,
+        prepared.title,
+        prepared.plan,
+        prepared.full_titles,
+    )
     out = Path(out)
     tmp = out.with_name(f".{out.name}.part")
     c = Canvas(str(tmp), pagesize=plan.page_size, pageCompression=1, initialFontName=draw.FONT)
-    c.setTitle(doc.name)
-    c.setAuthor(doc.author)
+    c.setTitle(prepared.name)
+    c.setAuthor(prepared.author)
     c.setCreator("CLD Desktop")
     c.setSubject("Customer lifecycle design poster")
     try:
