@@ -220,13 +220,13 @@ def _stage_columns(root: etree._Element, shapes: dict[str, Box | None]) -> list[
         el.get("id", ""): (el.get("value") or "").strip()
         for el in root.iter(q(MODEL_NS, "categoryValue"))
     }
-    columns = []
+    columns: list[tuple[str, Box]] = []
     for group in root.iter(q(MODEL_NS, "group")):
         ref = (group.get("categoryValueRef") or "").split(":")[-1]
         name, box = values.get(ref, ""), shapes.get(group.get("id", ""))
         if name and box is not None:
             columns.append((name[:MAX_NAME], box))
-    return sorted(columns, key=lambda c: c.__getitem__(1).x)
+    return sorted(columns, key=lambda column: column[1].x)
 
 
 # -- edits -------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def test_preview_follows_the_options(qtbot, doc: Document, tmp_path: Path) -> No
     dialog.tiled.setChecked(True)
     qtbot.waitUntil(lambda: dialog.prepared is not None and dialog.prepared.plan.mode == "tile")
     plan = dialog.prepared.plan
-    assert dialog.size.currentText() == "A4"
+    assert dialog.sheet.currentText() == "A4"
     assert f"{len(plan.tiles)} sheets of A4" in dialog.summary.text()
     assert dialog.preview.prepared is dialog.prepared
     dialog.preview.resize(400, 300)
@@ -41,7 +41,7 @@ def test_bad_options_disable_export(qtbot, doc: Document, tmp_path: Path) -> Non
     dialog = PosterDialog(doc, tmp_path / "poster.pdf")
     qtbot.addWidget(dialog)
     ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
-    dialog.size.setCurrentText(CUSTOM)
+    dialog.sheet.setCurrentText(CUSTOM)
     dialog.custom.setText("huge")
     qtbot.waitUntil(lambda: "unknown paper size" in dialog.error.text())
     assert not ok.isEnabled()

@@ -206,11 +206,11 @@ class PosterDialog(QDialog):
         mode_row.addStretch(1)
         form.addRow("Print on", mode_row)
 
-        self.size = self._size_combo("A0")
+        self.sheet = self._size_combo("A0")
         self.custom = QLineEdit()
         self.custom.setPlaceholderText("e.g. 800x600mm or 24x36in")
         size_row = QHBoxLayout()
-        size_row.addWidget(self.size)
+        size_row.addWidget(self.sheet)
         size_row.addWidget(self.custom, 1)
         form.addRow("Sheet", size_row)
         self.orientation = QComboBox()
@@ -280,7 +280,7 @@ class PosterDialog(QDialog):
         self._timer.timeout.connect(self.refresh)
         for signal in (
             self.one_sheet.toggled,
-            self.size.currentIndexChanged,
+            self.sheet.currentIndexChanged,
             self.custom.textChanged,
             self.orientation.currentIndexChanged,
             self.scale.valueChanged,
@@ -303,9 +303,9 @@ class PosterDialog(QDialog):
         tiled = self.tiled.isChecked()
         self.scale.setEnabled(tiled)
         self.overlap.setEnabled(tiled)
-        self.custom.setVisible(self.size.currentText() == CUSTOM)
-        if tiled and self.size.currentText() == "A0" and not self._tile_default_set:
-            self.size.setCurrentText("A4")  # tiles are office sheets, not a plotter roll
+        self.custom.setVisible(self.sheet.currentText() == CUSTOM)
+        if tiled and self.sheet.currentText() == "A0" and not self._tile_default_set:
+            self.sheet.setCurrentText("A4")  # tiles are office sheets, not a plotter roll
             self._tile_default_set = True
         self._timer.start()
 
@@ -313,8 +313,8 @@ class PosterDialog(QDialog):
         """The options as a PosterRequest; PosterError if one of them is wrong."""
         size = (
             self.custom.text().strip()
-            if self.size.currentText() == CUSTOM
-            else self.size.currentText()
+            if self.sheet.currentText() == CUSTOM
+            else self.sheet.currentText()
         )
         if not size:
             raise PosterError("type a custom size such as 800x600mm, or pick one from the list")
