@@ -267,7 +267,7 @@ def content_size(layout: BoardLayout) -> tuple[float, float]:
 
 def _poster_size(layout: BoardLayout, title: TitleBlock, scale: float) -> tuple[float, float]:
     w = content_size(layout)[0] * scale
-    unit = title.unit_for(w, layout.height * scale)
+    unit = title.unit_for_scale(scale)
     return w, layout.height * scale + title.height_for(w, unit)
 
 
@@ -439,7 +439,7 @@ def _tile_page(
         c.restoreState()
     poster_w = plan.poster_size[0]
     if y1 > board_h:
-        unit = title.unit_for(poster_w, board_h)
+        unit = title.unit_for_scale(s)
         # title block: its top edge sits right under the board, in poster coordinates
         title.draw(c, m - x0, h - m - (board_h - y0), poster_w, unit)
     c.restoreState()

@@ -89,6 +89,11 @@ class TitleBlock:
     # sizes: ``unit`` is 1 on an A4 sheet and grows with the sheet, so a wall poster's title
     # block reads from as far away as its cards
     @staticmethod
+    def unit_for_scale(scale: float) -> float:
+        """On tiles the block sits among the cards: its text a little above theirs."""
+        return max(1.0, min(5.0, 2.6 * scale))
+
+    @staticmethod
     def unit_for(width: float, height: float) -> float:
         return max(1.0, min(5.0, math.sqrt(max(width * height, 1.0)) / A4_SIDE))
 
