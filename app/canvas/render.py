@@ -57,7 +57,15 @@ def render_image(
         painter.setRenderHints(
             QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
         )
-        scene.render(painter, QRectF(0, 0, w, h), source, Qt.AspectRatioMode.KeepAspectRatio)
+        # fit the board in the picture, centred (render() would keep it in the top-left corner)
+        k = min(w / source.width(), h / source.height())
+        target = QRectF(
+            (w - source.width() * k) / 2,
+            (h - source.height() * k) / 2,
+            source.width() * k,
+            source.height() * k,
+        )
+        scene.render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
         painter.end()
         return image
     finally:

@@ -30,6 +30,7 @@ from app.canvas.items import (
     StageHeaderItem,
     VisibilityLineItem,
 )
+from app.canvas.items.curves import SeparatorChipItem
 from app.model.document import Document, DocumentEvent
 from app.model.layout import BoardLayout, BoardLayouter, LayoutDelta
 
@@ -163,6 +164,13 @@ class BoardScene(QGraphicsScene):
         self._add_frame(self.corner, self.corner_group)
         for line in lay.lines:
             self._add_frame(VisibilityLineItem(line, lay.label_width))
+            chip = SeparatorChipItem(
+                line,
+                lay.options.layer_strip_width + 4,
+                lay.label_width - lay.options.layer_strip_width - 8,
+            )
+            chip.setZValue(5)
+            self._add_frame(chip, self.label_group)
         for curve in lay.curves:
             lane = lay.lane(curve.lane)
             if lane is not None:

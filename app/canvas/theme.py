@@ -65,7 +65,10 @@ def layer_colors(layer: str) -> tuple[QColor, QColor]:
 
 
 def link_pen(kind: str, *, selected: bool = False) -> QPen:
-    pen = QPen(color(LINK_COLORS.get(kind, "#5C677D")), 2.4 if selected else 1.4)
+    # a little transparent so the cards stay the first thing the eye reads
+    pen = QPen(
+        color(LINK_COLORS.get(kind, "#5C677D"), 255 if selected else 185), 2.4 if selected else 1.3
+    )
     pen.setCosmetic(False)
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)

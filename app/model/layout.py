@@ -580,9 +580,11 @@ class BoardLayouter:
             if col == 0 and i:
                 y += row_h + o.card_gap
                 row_h = 0.0
+            # decisions and hand-offs give up some width to their pointed ends and badge
+            inset = 16 if card.kind in ("decision", "handoff") else 0
             lines = wrap_text(
                 card.title,
-                o.card_width - 2 * o.card_padding,
+                o.card_width - 2 * o.card_padding - inset,
                 o.title_size,
                 max_lines=o.title_max_lines,
             )

@@ -15,7 +15,7 @@ KIND_CAPTIONS = {
     "emotions": "Thoughts & emotions",
     "pain_points": "Pain points",
     "opportunities": "Opportunities",
-    "evidence": "Physical / digital evidence",
+    "evidence": "Evidence",
     "customer_actions": "Customer actions",
     "frontstage": "Front stage",
     "backstage": "Back stage",
@@ -149,6 +149,7 @@ class LaneLabelItem(_Painted):
         if painter.worldTransform().m11() < 0.3:
             return
         _fill, accent = theme.card_colors(lane.kind)
+        painter.setClipRect(r)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(accent)

@@ -34,13 +34,34 @@ class VisibilityLineItem(QGraphicsItem):
         pen.setCosmetic(painter.worldTransform().m11() < 0.5)
         painter.setPen(pen)
         painter.drawLine(QPointF(self.label_x, line.y), QPointF(line.x1, line.y))
+
+
+class SeparatorChipItem(QGraphicsItem):
+    """The name of a separator line, in the pinned label column where no card sits."""
+
+    def __init__(self, line: SeparatorLine, x: float, width: float) -> None:
+        super().__init__()
+        self.line = line
+        self._rect = QRectF(x, line.y - 8, width, 16)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         if painter.worldTransform().m11() < 0.3:
             return
-        painter.setFont(theme.font(9, bold=True))
-        text = line.label.upper()
-        w = painter.fontMetrics().horizontalAdvance(text) + 14
-        chip = QRectF(self.label_x + 8, line.y - 8, w, 16)
+        c = theme.color(LINE_COLORS.get(self.line.name, "#5C677D"))
+        painter.setFont(theme.font(8.5, bold=True))
+        text = self.line.label.upper()
+        w = min(self._rect.width(), painter.fontMetrics().horizontalAdvance(text) + 14)
+        chip = QRectF(self._rect.right() - w, self._rect.top(), w, 16)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        pen = QPen(c, 1.6, Qt.PenStyle.CustomDashLine)
+        pen.setDashPattern([6, 4])
+        painter.setPen(pen)
+        painter.drawLine(QPointF(self._rect.left(), self.line.y), QPointF(chip.left(), self.line.y))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(c)
         painter.drawRoundedRect(chip, 8, 8)
