@@ -244,13 +244,14 @@ def draw_tile_marks(
         _fit(f"{plan.paper.name} · {plan.scale:.0%}", FONT, size * 0.85, pw / 3),
     )
     neighbours = []
-    if tile.row > 0:
+    # with no overlap strip the repeated names take the top and left margins instead
+    if tile.row > 0 and strip:
         neighbours.append((w / 2, h - m * 0.55, f"▲ {_name(tile.row - 1, tile.col)}"))
     if tile.row < plan.rows - 1:
         neighbours.append(
             (w - m - length - 2 * gap - 20, m * 0.35, f"▼ {_name(tile.row + 1, tile.col)}")
         )
-    if tile.col > 0:
+    if tile.col > 0 and strip:
         neighbours.append((m * 0.55, h / 2, f"◀ {_name(tile.row, tile.col - 1)}"))
     if tile.col < plan.cols - 1:
         neighbours.append((w - m * 0.55, h / 2, f"▶ {_name(tile.row, tile.col + 1)}"))
