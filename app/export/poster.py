@@ -37,6 +37,8 @@ from app.model.schema import Layer
 
 #: the most sheets a tiled poster may take; more is almost always a wrong scale
 MAX_SHEETS = 200
+#: a small board is enlarged at most this much to fill a sheet; more looks like a mistake
+MAX_FIT_SCALE = 4.0
 #: card text under this prints too small to read at arm's length on a wall
 MIN_TEXT_PT = 9.0
 DEFAULT_PAPER = "A0"
@@ -190,13 +192,15 @@ def plan_fit(layout: BoardLayout, title: TitleBlock, request: PosterRequest) -> 
     paper = request.paper
     bw, bh = content_size(layout)
     chosen = request.orientation or paper.natural_orientation
-    choices = [chosen] if chosen else ["landscape", "portrait"]
+    # on a tie (both capped at MAX_FIT_SCALE) the sheet turned like the board wins
+    natural = ["landscape", "portrait"] if bw >= bh else ["portrait", "landscape"]
+    choices = [chosen] if chosen else natural
     best: tuple[float, str] | None = None
     for orientation in choices:
         w, h = paper.oriented(orientation)
         m = _fit_margin(w, h)
         tb = title.height_for(w - 2 * m, title.unit_for(w, h))
-        scale = min((w - 2 * m) / bw, (h - 2 * m - tb) / bh)
+        scale = min((w - 2 * m) / bw, (h - 2 * m - tb) / bh, MAX_FIT_SCALE)
         if best is None or scale > best[0] + 1e-9:
             best = (scale, orientation)
     assert best is not None
