@@ -61,6 +61,7 @@ PING_TIMEOUT_S = 20.0
 CLOSE_GOING_AWAY = 1001  # the server shuts down
 CLOSE_UNSUPPORTED_DATA = 1003  # a binary frame
 CLOSE_TOO_BIG = 1009  # a frame over MAX_MESSAGE_BYTES (sent by websockets itself)
+CLOSE_SERVER_ERROR = 1011  # the room log refused a write: reconnect and push again
 CLOSE_NOT_JSON = 4000
 CLOSE_UNKNOWN_TYPE = 4001
 CLOSE_INVALID_MESSAGE = 4002

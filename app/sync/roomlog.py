@@ -110,6 +110,7 @@ class RoomLog:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
+        self._insert = insert(log_table)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -167,24 +168,23 @@ class RoomLog:
         return int(value or 0)
 
     def append(
-        self, room_id: str, first_seq: int, changes: Sequence[Change]
+        self,
+        room_id: str,
+        first_seq: int,
+        changes: Sequence[Change],
+        *,
+        known: set[str] | None = None,
     ) -> tuple[list[Change], list[str]]:
         """Write the changes not yet in the log in one transaction, numbered from ``first_seq``.
 
-        Returns (new changes in log order, their serialized JSON); known ids are skipped.
+        ``known`` (ids the caller knows are logged) saves a look-up; the unique constraint
+        on (room, change id) still refuses a duplicate. Returns (new changes, their JSON).
         """
-        ids = [c.id for c in changes]
         with self.engine.begin() as conn:
-            known: set[str] = set()
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                known.update(
-                    conn.execute(
-                        select(log_table.c.change_id).where(
-                            log_table.c.room_id == room_id, log_table.c.change_id.in_(chunk)
-                        )
-                    ).scalars()
-                )
+            if known is None:
+                known = self._known(conn, room_id, [c.id for c in changes])
+            else:
+                known = set(known)
             fresh: list[Change] = []
             texts: list[str] = []
             rows = []
@@ -206,8 +206,22 @@ class RoomLog:
                 fresh.append(change)
                 texts.append(text)
             if rows:
-                conn.execute(insert(log_table), rows)
+                conn.execute(self._insert, rows)
         return fresh, texts
+
+    @staticmethod
+    def _known(conn: Any, room_id: str, ids: list[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            known.update(
+                conn.execute(
+                    select(log_table.c.change_id).where(
+                        log_table.c.room_id == room_id, log_table.c.change_id.in_(chunk)
+                    )
+                ).scalars()
+            )
+        return known
 
     def entries(
         self, room_id: str, after_seq: int, upto_seq: int, limit: int

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from sqlalchemy.exc import IntegrityError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -38,6 +39,8 @@ ROOM_PATH = re.compile(r"/rooms/([A-Za-z0-9_-]{1,64})/?")
 _SECRET = re.compile(r"(token=|Bearer\s+)[^\s&'\"]+", re.IGNORECASE)
 #: bytes of serialized changes per catch-up or snapshot message
 CHUNK_BYTES = 1024 * 1024
+#: the room state records the log seq it has applied after this many changes (and on close)
+SAVE_SEQ_EVERY = 1_000
 
 
 class _RedactTokens(logging.Filter):
@@ -115,6 +118,7 @@ class Room:
     pending: list[tuple[Connected, str, list[Change]]] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     writer: asyncio.Task[None] | None = None
+    saved_seq: int = 0
 
 
 class SyncServer:
@@ -145,6 +149,7 @@ class SyncServer:
         self._server: Server | None = None
         self._closing = False
         self._counter = 0
+        self._background: set[asyncio.Future[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -156,6 +161,8 @@ class SyncServer:
             ssl=self.ssl_context,
             process_request=self._check_request,
             max_size=p.MAX_MESSAGE_BYTES,
+            # changes are small and the room is on a LAN: deflate costs more CPU than it saves
+            compression=None,
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_timeout,
             close_timeout=2,
@@ -202,6 +209,7 @@ class SyncServer:
         for room in self.rooms.values():
             if room.writer is not None:
                 room.writer.cancel()
+            self._save_seq(room)
             room.doc.close()
         self.rooms.clear()
         self.roomlog.close()
@@ -414,7 +422,7 @@ class SyncServer:
             if batch:
                 doc.apply_many(batch, origin="remote")
             doc.store.set_meta({"room_log_seq": str(seq)})
-        room = Room(room_id, name, doc, seq)
+        room = Room(room_id, name, doc, seq, saved_seq=seq)
         room.writer = asyncio.create_task(self._room_writer(room))
         self.rooms[room_id] = room
         return room
@@ -437,25 +445,36 @@ class SyncServer:
             for change in changes:
                 stamp = clamp_stamp(change.stamp, now)
                 batch.append(change if stamp == change.stamp else change.with_stamp(stamp))
+        # the room state holds every logged change (opening a room replays the log into it),
+        # so its index answers which ids are known without a query on the log
+        known = room.doc.store.known_change_ids(c.id for c in batch)
         try:
-            fresh, texts = self.roomlog.append(room.id, room.seq + 1, batch)
+            try:
+                fresh, texts = self.roomlog.append(room.id, room.seq + 1, batch, known=known)
+            except IntegrityError:  # the state fell behind the log (a failed apply): ask the log
+                fresh, texts = self.roomlog.append(room.id, room.seq + 1, batch)
         except Exception:
             log.exception("room %s: the room log refused a write; the pushers will resend", room.id)
-            for who, _, _ in pending:
-                who.send(
-                    p.dumps(
-                        p.Error(
-                            code="storage",
-                            message="the server could not store your edits; they stay in your outbox",
-                        )
+            # closing makes their clients reconnect and push their outbox again
+            for who in {who for who, _, _ in pending}:
+                task = asyncio.ensure_future(
+                    who.ws.close(
+                        p.CLOSE_SERVER_ERROR,
+                        "the server could not store your edits; they stay in your outbox",
                     )
                 )
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
             return
+        first = room.seq + 1
+        room.seq += len(fresh)
+        try:
+            room.doc.apply_many([c for c in batch if c.id not in known], origin="remote")
+        except Exception:  # the log is the truth; the state catches up when the room reopens
+            log.exception("room %s: the merged state refused logged changes", room.id)
+        if room.seq - room.saved_seq >= SAVE_SEQ_EVERY:
+            self._save_seq(room)
         if fresh:
-            first = room.seq + 1
-            room.seq += len(fresh)
-            room.doc.apply_many(fresh, origin="remote")
-            room.doc.store.set_meta({"room_log_seq": str(room.seq)})
             message = p.changes_message(first, room.seq, texts)
             for c in room.participants.values():
                 if c.lagging:
@@ -466,6 +485,13 @@ class SyncServer:
                     c.send(message, changes=len(fresh))
         for who, batch_id, changes in pending:
             who.send(p.dumps(p.Ack(batch_id=batch_id, seq=room.seq, ids=[c.id for c in changes])))
+
+    @staticmethod
+    def _save_seq(room: Room) -> None:
+        # how far the state has applied the log; a stale value only makes a restart replay
+        # a few known changes again, which the Document skips
+        room.doc.store.set_meta({"room_log_seq": str(room.seq)})
+        room.saved_seq = room.seq
 
     @staticmethod
     def _overflow(room: Room, c: Connected) -> None:
