@@ -222,24 +222,83 @@ def layout_process(doc: Document) -> ProcessDiagram:
         )
     for cid, node in ends.items():
         flows.append(Flow(xml_id("Flow_end", cid), by_card[cid], node))
-    for f in flows:
+    router = Router(lane_of, [col for _sid, _name, col in columns], nodes)
+    for i, f in enumerate(flows):
         f.source.outgoing.append(f.xml_id)
         f.target.incoming.append(f.xml_id)
-        f.waypoints = route(f.source.box, f.target.box, lane_of[f.source.lane])
+        f.waypoints = router.route(f.source, f.target, i)
     return ProcessDiagram(doc.name, pool, lane_boxes, columns, nodes, flows)
 
 
-def route(src: Box, tgt: Box, src_lane: Box) -> list[tuple[float, float]]:
-    """Orthogonal waypoints from one node to another, leaving right and entering left."""
-    if tgt.x >= src.right:
-        if abs(src.cy - tgt.cy) < 0.5:
-            return [(src.right, src.cy), (tgt.x, tgt.cy)]
-        mid = (src.right + tgt.x) / 2
-        return [(src.right, src.cy), (mid, src.cy), (mid, tgt.cy), (tgt.x, tgt.cy)]
-    # a loop back: run under the source's row, inside its lane, then into the target
-    below = src_lane.bottom - 12
-    end_y = tgt.bottom if tgt.cy <= src.cy + 0.5 else tgt.y
-    return [(src.cx, src.bottom), (src.cx, below), (tgt.cx, below), (tgt.cx, end_y)]
+Point = tuple[float, float]
+
+
+class Router:
+    """Orthogonal edges that stay clear of the nodes.
+
+    Nodes sit on their lane's centre line with clear bands above and below them, and every
+    stage column has a clear gutter at its left edge. An edge leaves its source to the right,
+    runs along a band of its lane, changes lanes in the target column's gutter, runs along a
+    band of the target's lane and enters the target from the left. Neighbours in a lane with
+    nothing between them get a straight line.
+    """
+
+    CHANNEL = 12.0  # distance of a lane's edge band from the lane's edge
+    SPREAD = 4.0  # edges sharing a band are spread this far apart
+
+    def __init__(self, lanes: dict[str, Box], columns: list[Box], nodes: list[Node]) -> None:
+        self.lanes = lanes
+        self.columns = columns
+        self.rows: dict[str, list[Box]] = {}
+        for node in nodes:
+            self.rows.setdefault(node.lane, []).append(node.box)
+
+    def _clear_between(self, lane: str, x0: float, x1: float) -> bool:
+        return not any(x0 < b.x < x1 or x0 < b.right < x1 for b in self.rows.get(lane, []))
+
+    def _gutter(self, x: float) -> float:
+        """The left edge of the stage column at ``x`` (or of the leftmost one)."""
+        left = self.columns[0].x if self.columns else x - NODE_GAP
+        for col in self.columns:
+            if col.x <= x:
+                left = col.x
+        return left
+
+    def route(self, source: Node, target: Node, index: int) -> list[Point]:
+        src, tgt = source.box, target.box
+        start, end = (src.right, src.cy), (tgt.x, tgt.cy)
+        same_lane = source.lane == target.lane
+        if same_lane and tgt.x >= src.right and self._clear_between(source.lane, src.right, tgt.x):
+            if abs(src.cy - tgt.cy) < 0.5:
+                return [start, end]
+            mid = (src.right + tgt.x) / 2
+            return [start, (mid, src.cy), (mid, tgt.cy), end]
+        out_x = src.right + NODE_GAP / 2
+        in_x = tgt.x - NODE_GAP / 2
+        shift = (index % 4) * self.SPREAD
+        src_lane, tgt_lane = self.lanes[source.lane], self.lanes[target.lane]
+        if same_lane:
+            band = src_lane.bottom - self.CHANNEL - shift
+            return [start, (out_x, src.cy), (out_x, band), (in_x, band), (in_x, tgt.cy), end]
+        down = tgt_lane.y > src_lane.y
+        out_band = (
+            src_lane.bottom - self.CHANNEL - shift if down else src_lane.y + self.CHANNEL + shift
+        )
+        in_band = (
+            tgt_lane.y + self.CHANNEL + shift if down else tgt_lane.bottom - self.CHANNEL - shift
+        )
+        # inside the column's padding, clear of the stage group's border at its edge
+        gutter = self._gutter(tgt.x) + 8 + (index % 4) * 3
+        return [
+            start,
+            (out_x, src.cy),
+            (out_x, out_band),
+            (gutter, out_band),
+            (gutter, in_band),
+            (in_x, in_band),
+            (in_x, tgt.cy),
+            end,
+        ]
 
 
 # -- writing ---------------------------------------------------------------------------
