@@ -26,7 +26,6 @@ from app.canvas.items import (
     LaneLabelItem,
     LayerStripItem,
     LinkItem,
-    PinnedGroupItem,
     StageHeaderItem,
     VisibilityLineItem,
 )
@@ -38,6 +37,33 @@ if TYPE_CHECKING:
     from app.canvas.interactions import BoardEditor
 
 MARGIN = 40.0
+
+
+class PinnedGroup:
+    """Frame items that slide together to stay on screen (frozen panes). Not a parent item:
+    children of a moved parent are not repainted reliably by a scene without an index."""
+
+    def __init__(self, z: float) -> None:
+        self.z = z
+        self.items: list[QGraphicsItem] = []
+        self._pos = (0.0, 0.0)
+
+    def add(self, item: QGraphicsItem, z_offset: float = 0.0) -> None:
+        item.setZValue(self.z + z_offset)
+        item.setPos(*self._pos)
+        self.items.append(item)
+
+    def set_pos(self, x: float, y: float) -> None:
+        if (x, y) != self._pos:
+            self._pos = (x, y)
+            for item in self.items:
+                item.setPos(x, y)
+
+    def x(self) -> float:
+        return self._pos[0]
+
+    def y(self) -> float:
+        return self._pos[1]
 
 
 class BoardScene(QGraphicsScene):
@@ -67,11 +93,9 @@ class BoardScene(QGraphicsScene):
         # Links span the board; in a BSP index every route change would touch many leaves
         # (milliseconds per link). A linear scan of 10,000 bounding rects is cheaper.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
-        self.header_group = PinnedGroupItem(50)
-        self.label_group = PinnedGroupItem(40)
-        self.corner_group = PinnedGroupItem(60)
-        for group in (self.header_group, self.label_group, self.corner_group):
-            self.addItem(group)
+        self.header_group = PinnedGroup(50)
+        self.label_group = PinnedGroup(40)
+        self.corner_group = PinnedGroup(60)
         self.drop_indicator = DropIndicatorItem()
         self.addItem(self.drop_indicator)
         self._pin = (0.0, 0.0)
@@ -136,6 +160,8 @@ class BoardScene(QGraphicsScene):
         for item in self._frame:
             self.removeItem(item)
         self._frame = []
+        for group in (self.header_group, self.label_group, self.corner_group):
+            group.items.clear()
         self.stage_items.clear()
         self.lane_items.clear()
         self.label_items.clear()
@@ -169,18 +195,18 @@ class BoardScene(QGraphicsScene):
                 lay.options.layer_strip_width + 4,
                 lay.label_width - lay.options.layer_strip_width - 8,
             )
-            chip.setZValue(5)
-            self._add_frame(chip, self.label_group)
+            self._add_frame(chip, self.label_group, 1)
         for curve in lay.curves:
             lane = lay.lane(curve.lane)
             if lane is not None:
                 self._add_frame(EmotionCurveItem(curve, lane, lay))
 
-    def _add_frame(self, item: QGraphicsItem, parent: QGraphicsItem | None = None) -> None:
-        if parent is not None:
-            item.setParentItem(parent)
-        else:
-            self.addItem(item)
+    def _add_frame(
+        self, item: QGraphicsItem, group: PinnedGroup | None = None, z_offset: float = 0.0
+    ) -> None:
+        self.addItem(item)
+        if group is not None:
+            group.add(item, z_offset)
         self._frame.append(item)
 
     def _subtitle(self) -> str:
@@ -289,9 +315,9 @@ class BoardScene(QGraphicsScene):
         """Keep lane labels at the view's left edge and stage headers at its top."""
         self._pin = (left, top)
         x, y = max(0.0, left), max(0.0, top)
-        self.label_group.setPos(x, 0)
-        self.header_group.setPos(0, y)
-        self.corner_group.setPos(x, y)
+        self.label_group.set_pos(x, 0)
+        self.header_group.set_pos(0, y)
+        self.corner_group.set_pos(x, y)
 
     # -- gestures are the editor's ------------------------------------------------------
 

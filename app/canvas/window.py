@@ -66,6 +66,10 @@ class MainWindow(QMainWindow):
         self.minimap_dock = QDockWidget("Minimap", self)
         self.minimap_dock.setObjectName("minimap")
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.minimap_dock)
+        self.properties_dock.setMinimumWidth(300)
+        self.resizeDocks(
+            [self.properties_dock, self.minimap_dock], [640, 220], Qt.Orientation.Vertical
+        )
         self.minimap: MinimapWidget | None = None
         self.find_box = QLineEdit()
         self.find_box.setPlaceholderText("Find in titles and notes  (Ctrl+F)")
@@ -578,7 +582,8 @@ def ensure_sample() -> Path:
 def load_stylesheet(app: QApplication) -> None:
     qss = theme.resources_dir() / "style.qss"
     if qss.is_file():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+        folder = theme.resources_dir().as_posix()
+        app.setStyleSheet(qss.read_text(encoding="utf-8").replace("@RESOURCES@", folder))
 
 
 def make_app() -> QApplication:

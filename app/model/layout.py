@@ -136,6 +136,15 @@ def text_width(text: str, size: float, *, bold: bool = False) -> float:
     return total * size / 1000.0
 
 
+def elide(text: str, width: float, size: float, *, bold: bool = False) -> str:
+    """The text cut to fit ``width`` on one line, ending in an ellipsis when cut."""
+    if text_width(text, size, bold=bold) <= width:
+        return text
+    while text and text_width(text + ELLIPSIS, size, bold=bold) > width:
+        text = text[:-1]
+    return text.rstrip() + ELLIPSIS
+
+
 def _break_word(word: str, width: float, size: float, bold: bool) -> list[str]:
     parts: list[str] = []
     current = ""
@@ -204,6 +213,7 @@ class LayoutOptions:
     title_line_height: float = 15.0
     title_max_lines: int = 5
     footer_height: float = 18.0
+    footer_size: float = 9.5
     min_card_height: float = 50.0
     min_lane_height: float = 78.0
     label_size: float = 12.0
@@ -588,8 +598,15 @@ class BoardLayouter:
                 o.title_size,
                 max_lines=o.title_max_lines,
             )
-            footer = card_footer(card, kind)
             votes = self._votes.get(card.id, 0)
+            footer = elide(
+                card_footer(card, kind),
+                o.card_width
+                - 2 * o.card_padding
+                - inset
+                - (min(votes, 5) * 9 + 20 if votes else 0),
+                o.footer_size,
+            )
             h = 2 * o.card_padding + max(1, len(lines)) * o.title_line_height
             if footer or votes:
                 h += o.footer_height

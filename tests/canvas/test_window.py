@@ -147,3 +147,26 @@ def test_first_run_creates_the_sample_board(qtbot, tmp_path: Path, monkeypatch) 
     stamp = target.stat().st_mtime_ns
     window_module.ensure_sample()
     assert target.stat().st_mtime_ns == stamp
+
+
+def test_typing_in_the_inline_editor_is_not_taken_by_shortcuts(win, board, qtbot) -> None:
+    """Letters that are also shortcuts (N, V) and Delete go into the title being typed."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    doc, ids = board
+    win.activateWindow()
+    view = win.view
+    view.set_zoom(1.0)
+    box = win.scene.layout.cards[ids["T1"]]
+    view.centerOn(box.x, box.y)
+    point = view.mapFromScene(QPointF(box.x + box.w / 2, box.y + box.h / 2))
+    QTest.mouseDClick(
+        view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point
+    )
+    assert win.editor.inline is not None
+    QTest.keyClicks(view.viewport(), "Never vanish")
+    QTest.keyClick(view.viewport(), Qt.Key.Key_Backspace)
+    QTest.keyClick(view.viewport(), Qt.Key.Key_Return)
+    assert doc.card(ids["T1"]).title == "Never vanis"
+    assert len(doc.cards()) == 11 and not doc.votes()

@@ -6,7 +6,6 @@ from app.canvas.items.bands import (
     LaneBandItem,
     LaneLabelItem,
     LayerStripItem,
-    PinnedGroupItem,
     StageHeaderItem,
 )
 from app.canvas.items.card import CardItem
@@ -24,7 +23,6 @@ __all__ = [
     "LayerStripItem",
     "LinkItem",
     "LinkPreviewItem",
-    "PinnedGroupItem",
     "StageHeaderItem",
     "VisibilityLineItem",
 ]

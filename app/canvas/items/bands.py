@@ -50,23 +50,6 @@ class _Painted(QGraphicsItem):
         return self._rect
 
 
-class PinnedGroupItem(QGraphicsItem):
-    """An invisible parent the view slides so its children stay on screen (frozen panes)."""
-
-    def __init__(self, z: float) -> None:
-        super().__init__()
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
-        self.setZValue(z)
-
-    def boundingRect(self) -> QRectF:
-        return QRectF()
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        pass
-
-
 class BoardBackgroundItem(_Painted):
     """The white sheet under the whole board."""
 
@@ -149,6 +132,8 @@ class LaneLabelItem(_Painted):
         if painter.worldTransform().m11() < 0.3:
             return
         _fill, accent = theme.card_colors(lane.kind)
+        # the view does not save painter state between items: restore the clip ourselves
+        painter.save()
         painter.setClipRect(r)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -175,6 +160,7 @@ class LaneLabelItem(_Painted):
         for line in lane.label:
             painter.drawText(QPointF(name_x, ly), line)
             ly += 16
+        painter.restore()
 
 
 class LayerStripItem(_Painted):

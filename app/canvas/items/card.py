@@ -199,7 +199,7 @@ class CardItem(QGraphicsItem):
         if box.footer or box.votes:
             fy = box.h - 8
             if box.footer:
-                painter.setFont(theme.font(9.5))
+                painter.setFont(theme.font(_OPT.footer_size))
                 painter.setPen(theme.MUTED_COLOR)
                 painter.drawText(QPointF(x, fy), box.footer)
             if box.votes:
