@@ -46,7 +46,7 @@ from app.model.store import DesignFileError, Store
 log = logging.getLogger(__name__)
 
 LAYER_ORDER = {Layer.JOURNEY.value: 0, Layer.BLUEPRINT.value: 1, Layer.PROCESS.value: 2}
-ID_PREFIX = {"stage": "s", "lane": "l", "card": "c", "link": "k", "vote": "v", "metric": "m"}
+ID_PREFIX = {"stage": "s", "lane": "l", "card": "c", "link": "k", "vote": "v", "metric": "m", "facilitation": "f"}
 
 #: a write before it is stamped: (entity type, id, field, value)
 Edit = tuple[str, str, str, Any]

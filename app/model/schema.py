@@ -184,8 +184,28 @@ class Metric(Entity):
     date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
+class Facilitation(Entity):
+    """A workshop's shared facilitation state: the dot-voting round and the timer.
+
+    Stored and merged like everything else, so a participant who joins late or reconnects
+    sees the open round and the running timer. Only the facilitator writes it (the sync
+    server refuses others' writes to it).
+    """
+
+    entity_type: ClassVar[str] = "facilitation"
+
+    voting_open: bool = False
+    votes_per_person: Annotated[int, Field(ge=1, le=50)] = 3
+    voting_lanes: list[Ref] = Field(default_factory=list, max_length=100)
+    timer_label: Name = ""
+    #: wall-clock ms when a running timer reaches zero; None when stopped or paused
+    timer_ends_at: Annotated[int, Field(ge=0)] | None = None
+    #: ms left while paused; None when running or stopped
+    timer_remaining_ms: Annotated[int, Field(ge=0)] | None = None
+
+
 ENTITY_MODELS: dict[str, type[Entity]] = {
-    m.entity_type: m for m in (Stage, Lane, Card, Link, Vote, Metric)
+    m.entity_type: m for m in (Stage, Lane, Card, Link, Vote, Metric, Facilitation)
 }
 #: the order entities are listed in exports (references point backwards)
 ENTITY_ORDER: tuple[str, ...] = ("stage", "lane", "card", "link", "vote", "metric")
