@@ -254,3 +254,40 @@ def test_cli_bad_bpmn_requests_exit_2(tmp_path: Path, capsys: pytest.CaptureFixt
     bad.write_text("just some notes", encoding="utf-8")
     assert main(["import", str(tmp_path / "empty.cld"), str(bad)]) == 2
     assert "not a BPMN file" in capsys.readouterr().err
+
+
+def test_edges_stay_clear_of_other_shapes(tmp_path: Path) -> None:
+    """On the B2B SaaS board no sequence flow is drawn through a task, gateway or event."""
+    from app.model.templates import create_from_template
+
+    doc = create_from_template(tmp_path / "saas.cld", "b2b-saas")
+    export_bpmn(doc, tmp_path / "saas.bpmn")
+    root = etree.parse(str(tmp_path / "saas.bpmn")).getroot()
+    process = root.find(f"{M}process")
+    nodes = {el.get("id") for el in process if el.tag not in (f"{M}laneSet", f"{M}sequenceFlow")}
+    boxes = {}
+    for sh in root.iter(f"{{{BPMNDI_NS}}}BPMNShape"):
+        if sh.get("bpmnElement") in nodes:
+            b = sh.find(f"{{{DC_NS}}}Bounds")
+            x, y, w, h = (float(b.get(k)) for k in ("x", "y", "width", "height"))
+            boxes[sh.get("bpmnElement")] = (x + 1, y + 1, x + w - 1, y + h - 1)
+    ends = {
+        f.get("id"): (f.get("sourceRef"), f.get("targetRef"))
+        for f in process.iter(f"{M}sequenceFlow")
+    }
+    crossings = []
+    for edge in root.iter(f"{{{BPMNDI_NS}}}BPMNEdge"):
+        points = [(float(p.get("x")), float(p.get("y"))) for p in edge.iter(f"{{{DI_NS}}}waypoint")]
+        for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+            for node, (bx0, by0, bx1, by1) in boxes.items():
+                if node in ends[edge.get("bpmnElement")]:
+                    continue
+                if (
+                    min(x0, x1) < bx1
+                    and max(x0, x1) > bx0
+                    and min(y0, y1) < by1
+                    and max(y0, y1) > by0
+                ):
+                    crossings.append((edge.get("bpmnElement"), node))
+    assert not crossings
+    doc.close()
