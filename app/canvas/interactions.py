@@ -406,6 +406,9 @@ class BoardEditor(QObject):
         elif isinstance(item, StageHeaderItem):
             self._mode = "press-stage"
             self._press_item = item
+        elif isinstance(item, LaneLabelItem):
+            self._mode = "press-lane"
+            self._press_item = item
         return False
 
     def mouse_move(self, event: QGraphicsSceneMouseEvent) -> bool:
@@ -419,6 +422,11 @@ class BoardEditor(QObject):
             self._start_drag()
         elif self._mode == "press-stage" and far:
             self._mode = "drag-stage"
+        elif self._mode == "press-lane" and far:
+            self._mode = "drag-lane"
+        if self._mode == "drag-lane":
+            self._show_lane_slot(pos)
+            return True
         if self._mode == "drag-cards":
             self._drag_to(pos)
             return True
@@ -445,6 +453,13 @@ class BoardEditor(QObject):
             return True
         if mode == "drag-stage" and isinstance(self._press_item, StageHeaderItem):
             self.move_stage(self._press_item.id, self._stage_index(pos))
+            return True
+        if mode == "drag-lane" and isinstance(self._press_item, LaneLabelItem):
+            lane_id = self._press_item.id
+            index = self._lane_index(pos)
+            current = [ln.id for ln in self.doc.lanes(self._press_item.lane.layer)]
+            if current.index(lane_id) != index:
+                self.move_lane(lane_id, index)
             return True
         return False
 
@@ -538,4 +553,28 @@ class BoardEditor(QObject):
             else (others[-1].x + others[-1].width if others else lay.label_width)
         )
         self.scene.drop_indicator.setLine(x, 0, x, lay.height - lay.options.margin)
+        self.scene.drop_indicator.show()
+
+    def _lane_index(self, pos: QPointF) -> int:
+        """Where a dragged lane lands among the other lanes of its layer."""
+        item = self._press_item
+        assert isinstance(item, LaneLabelItem)
+        others = [
+            ln for ln in self.scene.layout.lanes if ln.layer == item.lane.layer and ln.id != item.id
+        ]
+        return sum(1 for ln in others if ln.y + ln.height / 2 < pos.y())
+
+    def _show_lane_slot(self, pos: QPointF) -> None:
+        item = self._press_item
+        assert isinstance(item, LaneLabelItem)
+        lay = self.scene.layout
+        others = [ln for ln in lay.lanes if ln.layer == item.lane.layer and ln.id != item.id]
+        index = self._lane_index(pos)
+        if index < len(others):
+            y = others[index].y
+        elif others:
+            y = others[-1].y + others[-1].height
+        else:
+            y = item.lane.y
+        self.scene.drop_indicator.setLine(0, y, lay.width - lay.options.margin, y)
         self.scene.drop_indicator.show()

@@ -186,3 +186,17 @@ def test_find_highlights_matches(canvas, board) -> None:
     found = canvas.editor.find("champion")
     assert found == [ids["F1"]] and canvas.scene.cards[ids["F1"]].highlighted
     assert canvas.editor.find("") == [] and not canvas.scene.cards[ids["F1"]].highlighted
+
+
+def test_drag_lane_label_reorders_lanes_within_its_layer(canvas, board) -> None:
+    """Dragging a lane's label below the next lane swaps them; undo puts it back."""
+    doc, ids = board
+    before = [ln.id for ln in doc.lanes("journey")]
+    label = canvas.scene.label_items[ids["Actions"]]
+    lane = canvas.scene.layout.lane(ids["Touchpoints"])
+    start = label.sceneBoundingRect().center()
+    canvas.drag((start.x(), start.y()), (start.x(), lane.y + lane.height * 0.75))
+    after = [ln.id for ln in doc.lanes("journey")]
+    assert after[:2] == [ids["Touchpoints"], ids["Actions"]]
+    canvas.editor.undo_stack.undo()
+    assert [ln.id for ln in doc.lanes("journey")] == before
