@@ -341,7 +341,7 @@ def prepare_poster(doc: Document, request: PosterRequest) -> PreparedPoster:
     """Lay out and plan a poster; PosterError if the request cannot be met."""
     layout, title, plan = plan_poster(doc, request)
     return PreparedPoster(
-        layout, title, plan, draw.shortened_titles(layout, doc), doc.name, doc.author
+        layout, title, plan, draw.search_titles(layout, doc), doc.name, doc.author
     )
 
 

@@ -8,6 +8,7 @@ one text object, which is what keeps a 2,000-card board fast to write.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from functools import cache
@@ -31,6 +32,12 @@ from app.model.layout import (
     LinkRoute,
 )
 from app.model.schema import CardKind, LaneKind
+
+try:  # right-to-left scripts: letters joined (Arabic) and put in visual order
+    import arabic_reshaper
+    from bidi import get_display
+except ImportError:  # pragma: no cover - without them RTL text prints in logical order
+    arabic_reshaper = None
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -66,6 +73,20 @@ LINK_LABELS = {
 LINK_DASH: dict[str, tuple[float, ...]] = {"handoff": (5.0, 3.0), "triggers": (1.2, 2.6)}
 
 View = tuple[float, float, float, float]  # x0, y0, x1, y1 in board units
+
+
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+
+
+def is_rtl(text: str) -> bool:
+    return _RTL.search(text) is not None
+
+
+def visual(text: str) -> str:
+    """A line of text as PDF draws it: Hebrew and Arabic reordered (and Arabic joined)."""
+    if arabic_reshaper is None or not _RTL.search(text):
+        return text
+    return str(get_display(arabic_reshaper.reshape(text)))
 
 
 def fonts_dir() -> Path:
@@ -210,7 +231,7 @@ def _band_text(t: object, layout: BoardLayout) -> None:
         t.setFont(FONT_BOLD, o.header_size)
         t.setFillColor(rgb(INK))
         t.setTextOrigin(s.x + o.cell_padding, -(o.header_height * 0.36 + o.header_size + 6))
-        t.textOut(s.label[0] if s.label else "")
+        t.textOut(visual(s.label[0]) if s.label else "")
     # lane names with their kind underneath
     x = o.layer_strip_width + o.cell_padding
     for lane in layout.lanes:
@@ -219,7 +240,7 @@ def _band_text(t: object, layout: BoardLayout) -> None:
         y = lane.y + o.cell_padding
         for line in lane.label:
             t.setTextOrigin(x, -(y + (o.label_line_height + CAP * o.label_size) / 2))
-            t.textOut(line)
+            t.textOut(visual(line))
             y += o.label_line_height
         kind = KIND_LABELS.get(lane.kind, lane.kind)
         if lane.kind == LaneKind.TEAM.value and lane.team and lane.team != lane.name:
@@ -390,7 +411,12 @@ def _card_text(t: object, cards: list[CardBox], size: float, line_h: float, pad:
     for b in cards:
         y = b.y + pad
         for line in b.lines:
-            t.setTextOrigin(b.x + pad, -(y + offset))
+            if _RTL.search(line):  # right-to-left lines start at the card's right edge
+                line = visual(line)
+                x = b.x + b.w - pad - pdfmetrics.stringWidth(line, FONT, size)
+            else:
+                x = b.x + pad
+            t.setTextOrigin(x, -(y + offset))
             t.textOut(line)
             y += line_h
     footer_size = 8.5
@@ -399,7 +425,9 @@ def _card_text(t: object, cards: list[CardBox], size: float, line_h: float, pad:
     for b in cards:
         if b.footer:
             t.setTextOrigin(b.x + pad, -(b.y + b.h - pad + 1))
-            t.textOut(b.footer if not b.votes else _fit(b.footer, b.w - 2 * pad - 22, footer_size))
+            t.textOut(
+                visual(b.footer if not b.votes else _fit(b.footer, b.w - 2 * pad - 22, footer_size))
+            )
         if b.votes:
             t.setTextOrigin(
                 b.x + b.w - 9 - 12 - pdfmetrics.stringWidth(str(b.votes), FONT, footer_size),
@@ -425,16 +453,22 @@ def _hidden_titles(t: object, cards: list[CardBox], titles: dict[str, str], size
     for b in cards:
         title = titles.get(b.id)
         if title:
+            title = " ".join(title.split())
+            if arabic_reshaper is not None and _RTL.search(title):
+                # PDF text is in visual order (readers turn RTL runs back when they copy or
+                # search); unjoined letters so a search for the plain letters finds it
+                title = str(get_display(title))
             t.setTextOrigin(b.x, -(b.y + size))
-            t.textOut(" ".join(title.split()))
+            t.textOut(title)
     t.setTextRenderMode(0)
 
 
-def shortened_titles(layout: BoardLayout, doc: Document) -> dict[str, str]:
-    """Titles of the cards whose shown lines end in an ellipsis."""
+def search_titles(layout: BoardLayout, doc: Document) -> dict[str, str]:
+    """Titles the visible text does not hold as typed: cut short with an ellipsis, or in a
+    right-to-left script (drawn in visual order). They go into the text layer invisibly."""
     titles = {}
     for cid, b in layout.cards.items():
-        if b.lines and b.lines[-1].endswith("…"):
+        if b.lines and (b.lines[-1].endswith("…") or any(_RTL.search(line) for line in b.lines)):
             card = doc.card(cid)
             if card is not None:
                 titles[cid] = card.title

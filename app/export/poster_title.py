@@ -22,6 +22,7 @@ from app.export.poster_draw import (
     card_colors,
     register_fonts,
     rgb,
+    visual,
 )
 from app.model.document import Document
 from app.model.layout import GRID, INK, LAYER_COLORS, LAYER_NAMES, LINK_COLORS, MUTED, BoardLayout
@@ -143,12 +144,12 @@ class TitleBlock:
         y = top - pad - name
         c.setFillColor(rgb(INK))
         c.setFont(FONT_BOLD, name)
-        c.drawString(x, y, _fit(self.name, FONT_BOLD, name, width * 0.6))
+        c.drawString(x, y, visual(_fit(self.name, FONT_BOLD, name, width * 0.6)))
         c.setFillColor(rgb(MUTED))
         c.setFont(FONT, body)
         for line in self.lines:
             y -= body * 1.6
-            c.drawString(x, y, line)
+            c.drawString(x, y, visual(line))
         rows, cols = self._legend_columns(width, unit)
         lx = x + width - sum(cols)
         for i, (what, key, label) in enumerate(self.legend):
@@ -310,7 +311,7 @@ def _repeated_names(
             c.drawString(
                 m + left - x0 + 3,
                 top - band / 2 - size * 0.36,
-                _fit(stage.name, FONT_BOLD, size, right - left - 6),
+                visual(_fit(stage.name, FONT_BOLD, size, right - left - 6)),
             )
         c.restoreState()
     if lanes_strip:
@@ -335,7 +336,7 @@ def _repeated_names(
             c.saveState()
             c.translate(left + band / 2 + size * 0.36, h - m - ((ly0 + ly1) / 2 - y0))
             c.rotate(90)
-            c.drawCentredString(0, 0, _fit(lane.name, FONT_BOLD, size, ly1 - ly0 - 6))
+            c.drawCentredString(0, 0, visual(_fit(lane.name, FONT_BOLD, size, ly1 - ly0 - 6)))
             c.restoreState()
         c.restoreState()
 
@@ -354,7 +355,9 @@ def draw_assembly_page(c: Canvas, layout: BoardLayout, title: TitleBlock, plan: 
     extent_h = max(t.view[3] for t in plan.tiles)
     c.setFillColor(rgb(INK))
     c.setFont(FONT_BOLD, 16)
-    c.drawString(m, h - m - 16, _fit(f"{title.name}: assembly guide", FONT_BOLD, 16, w - 2 * m))
+    c.drawString(
+        m, h - m - 16, visual(_fit(f"{title.name}: assembly guide", FONT_BOLD, 16, w - 2 * m))
+    )
     c.setFont(FONT, 9)
     c.setFillColor(rgb(MUTED))
     lines = [

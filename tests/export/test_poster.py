@@ -194,13 +194,19 @@ def test_layers_choose_what_prints(doc: Document, tmp_path: Path) -> None:
 
 
 def test_fonts_are_embedded_and_any_script_prints(tmp_path: Path) -> None:
-    """Cyrillic, Greek and accented titles come back from the PDF; the font is embedded."""
+    """Cyrillic, Greek, accented, Arabic and Hebrew titles are searchable; the font is embedded."""
     doc = Document.new(tmp_path / "intl.cld", name="Жизненный цикл клиента")
     sid, edits = E.add_stage(doc, "Adopción")
     doc.commit(edits)
     lid, edits = E.add_lane(doc, "Équipe Ventes", "team", team="Ventes")
     doc.commit(edits)
-    titles = ["Счёт-фактура отправлена", "Ενεργοποίηση λογαριασμού", "Zürich café – Übergabe"]
+    titles = [
+        "Счёт-фактура отправлена",
+        "Ενεργοποίηση λογαριασμού",
+        "Zürich café – Übergabe",
+        "عرض الأسعار",
+        "שיחת פתיחה",
+    ]
     for title in titles:
         _cid, edits = E.add_card(doc, lid, sid, title=title, kind="step")
         doc.commit(edits)
