@@ -237,6 +237,23 @@ def test_bad_requests_are_refused_with_a_clear_message(doc: Document) -> None:
         request_from_options(layers="journey,backstage")
     with pytest.raises(PosterError, match=f"more than the limit of {MAX_SHEETS}: use --scale"):
         plan_poster(doc, request_from_options(tile="100x100mm", scale="200%"))
+    with pytest.raises(PosterError, match="overlap 60mm is too wide"):
+        request_from_options(tile="A4", overlap="60mm")
+
+
+def test_an_empty_board_has_nothing_to_print(tmp_path: Path) -> None:
+    """A design without stages and lanes, or without lanes in the chosen layers, is refused."""
+    doc = Document.new(tmp_path / "empty.cld")
+    with pytest.raises(PosterError, match="nothing to print: the design has no stages and lanes"):
+        plan_poster(doc, request_from_options())
+    sid, edits = E.add_stage(doc, "Acquire")
+    doc.commit(edits)
+    _lid, edits = E.add_lane(doc, "Touchpoints", "touchpoints")
+    doc.commit(edits)
+    assert plan_poster(doc, request_from_options())[2].pages == 1
+    with pytest.raises(PosterError, match="no lanes in the chosen layers"):
+        plan_poster(doc, request_from_options(layers="process"))
+    doc.close()
 
 
 def test_cancelled_export_leaves_no_file(doc: Document, tmp_path: Path) -> None:
