@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.canvas import theme
-from app.canvas.items.overlay import AnalysisOverlayItem
+from app.canvas.items.overlay import MARKS, AnalysisOverlayItem
 from app.model.analysis import HEADINGS, KEYS, Analysis, Board, analyze_board, findings, snapshot
 from app.model.document import Document, DocumentEvent
 from app.model.metrics import MetricPoint, heat, latest_of, metric_names, trend, visible_metrics
@@ -165,6 +165,14 @@ class AnalysisPanel(QWidget):
         self.show_marks.setChecked(True)
         self.show_marks.toggled.connect(self.overlay_toggled)
         layout.addWidget(self.show_marks)
+        self.legend = QLabel(
+            " ".join(
+                f'<span style="color:{colour}">\u25cf</span>&nbsp;{text}'
+                for colour, text in MARKS.values()
+            )
+        )
+        self.legend.setWordWrap(True)
+        layout.addWidget(self.legend)
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
         self.tree.setWordWrap(True)
