@@ -189,6 +189,7 @@ def _fit_margin(w: float, h: float) -> float:
 
 
 def plan_fit(layout: BoardLayout, title: TitleBlock, request: PosterRequest) -> PosterPlan:
+    """One sheet: the orientation and scale that show the board largest above the title block."""
     paper = request.paper
     bw, bh = content_size(layout)
     chosen = request.orientation or paper.natural_orientation
@@ -224,6 +225,7 @@ def _grid(extent: float, printable: float, overlap: float) -> int:
 
 
 def plan_tiles(layout: BoardLayout, title: TitleBlock, request: PosterRequest) -> PosterPlan:
+    """Tiles: the grid of sheets (in the orientation that needs fewer) at the chosen scale."""
     assert request.tile is not None
     paper, s, ov = request.tile, request.scale, request.overlap
     chosen = request.orientation or paper.natural_orientation
@@ -278,13 +280,16 @@ def _poster_size(layout: BoardLayout, title: TitleBlock, scale: float) -> tuple[
 def _largest_scale(layout: BoardLayout, title: TitleBlock, request: PosterRequest) -> float | None:
     """The largest scale, in 5 % steps, that stays within MAX_SHEETS."""
     assert request.tile is not None
-    w, h = request.tile.oriented(request.orientation or "portrait")
-    pw, ph = w - 2 * TILE_MARGIN, h - 2 * TILE_MARGIN
-    for pct in range(int(request.scale * 100) - 5, 4, -5):
+    chosen = request.orientation or request.tile.natural_orientation
+    sheets_sizes = [
+        request.tile.oriented(o) for o in ([chosen] if chosen else ["portrait", "landscape"])
+    ]
+    ov = request.overlap
+    for pct in range(round(request.scale * 100) - 5, 4, -5):
         poster_w, poster_h = _poster_size(layout, title, pct / 100)
         sheets = min(
-            _grid(poster_w, pw, request.overlap) * _grid(poster_h, ph, request.overlap),
-            _grid(poster_w, ph, request.overlap) * _grid(poster_h, pw, request.overlap),
+            _grid(poster_w, w - 2 * TILE_MARGIN, ov) * _grid(poster_h, h - 2 * TILE_MARGIN, ov)
+            for w, h in sheets_sizes
         )
         if sheets <= MAX_SHEETS:
             return pct / 100
