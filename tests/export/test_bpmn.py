@@ -291,3 +291,31 @@ def test_edges_stay_clear_of_other_shapes(tmp_path: Path) -> None:
                     crossings.append((edge.get("bpmnElement"), node))
     assert not crossings
     doc.close()
+
+
+def test_import_of_a_pool_without_lanes_uses_the_pool_name(tmp_path: Path) -> None:
+    """A process drawn without lanes comes in as one team lane named after its pool."""
+    src = tmp_path / "plain.bpmn"
+    src.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <collaboration id="c"><participant id="p" name="Billing" processRef="P"/></collaboration>
+  <process id="P">
+    <task id="a" name="Create invoice"/><task id="b" name="Send invoice"/>
+    <sequenceFlow id="f" sourceRef="a" targetRef="b"/>
+  </process>
+</definitions>""",
+        encoding="utf-8",
+    )
+    doc = Document.new(tmp_path / "b.cld")
+    assert "2 tasks, 0 gateways, 1 flows" in import_bpmn(doc, src)
+    [lane] = doc.lanes("process")
+    assert (lane.name, lane.team, lane.kind) == ("Billing", "Billing", "team")
+    assert [s.name for s in doc.stages()] == ["Process"]
+    [link] = doc.links()
+    assert (doc.card(link.source).title, doc.card(link.target).title, link.kind) == (
+        "Create invoice",
+        "Send invoice",
+        "flow",
+    )
+    doc.close()
