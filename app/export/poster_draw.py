@@ -8,6 +8,7 @@ one text object, which is what keeps a 2,000-card board fast to write.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from app.model.layout import (
     PALETTE,
     BoardLayout,
     CardBox,
+    LayoutOptions,
     LinkRoute,
 )
 from app.model.schema import CardKind, LaneKind
@@ -44,11 +46,16 @@ FONT_BOLD = "DejaVuSans-Bold"
 FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
 
 CARD_BORDER = "#CBD2DA"
+# the same values as app/canvas/theme.py (which Qt-free code cannot import)
+SENTIMENT_COLORS = {-2: "#E03131", -1: "#F76707", 0: "#868E96", 1: "#74B816", 2: "#2F9E44"}
+VOTE_DOT = "#F59F00"
+SHADOW = "#DCDFE4"  # the canvas's 9 % slate shadow, on the light lane tints
 HEADER_FILL = "#F1F3F5"
-CARD_RADIUS = 4.0
-ACCENT_W = 3.5
-LINK_W = 1.4
-ARROW = 6.5  # arrowhead length
+CARD_RADIUS = 6.0
+ACCENT_W = 4.0
+LINK_W = 1.3
+ARROW = 7.0  # arrowhead length, as on the canvas
+ELBOW = 6.0  # radius of a link's rounded corners
 CAP = 0.73  # cap height of DejaVu Sans, in em: centres a line of text on its slot
 KIND_LABELS = {
     LaneKind.ACTIONS.value: "Customer actions",
@@ -70,7 +77,8 @@ LINK_LABELS = {
     "handoff": "Hand-off",
     "triggers": "Triggers",
 }
-LINK_DASH: dict[str, tuple[float, ...]] = {"handoff": (5.0, 3.0), "triggers": (1.2, 2.6)}
+# dash patterns in line widths, as Qt draws DashLine and DotLine
+LINK_DASH: dict[str, tuple[float, ...]] = {"handoff": (4.0, 2.0), "triggers": (1.0, 2.0)}
 
 View = tuple[float, float, float, float]  # x0, y0, x1, y1 in board units
 
@@ -143,9 +151,10 @@ def draw_board(
     _draw_links(c, links)
     _draw_curves(c, layout)
     _draw_card_shapes(c, cards)
+    _draw_votes(c, cards)
     text = c.beginText()
     _band_text(text, layout)
-    _card_text(text, cards, o.title_size, o.title_line_height, o.card_padding)
+    _card_text(text, cards, o)
     if full_titles:
         _hidden_titles(text, cards, full_titles, o.title_size)
     c.drawText(text)
@@ -279,45 +288,60 @@ def draw_layer_names(c: Canvas, layout: BoardLayout) -> None:
 
 
 def _draw_links(c: Canvas, links: Iterable[LinkRoute]) -> None:
+    """Links as on the canvas (app/canvas/items/link.py): rounded elbows, an open arrowhead,
+    a little transparent; hand-offs dashed and a bit heavier, triggers dotted."""
     by_kind: dict[str, list[LinkRoute]] = {}
     for r in links:
         by_kind.setdefault(r.kind, []).append(r)
-    c.setLineWidth(LINK_W)
+    c.saveState()
     c.setLineJoin(1)
+    c.setLineCap(1)
     for kind, routes in by_kind.items():
-        color = rgb(LINK_COLORS.get(kind, "#5C677D"))
-        c.setStrokeColor(color)
-        c.setFillColor(color)
+        c.setStrokeColor(rgb(LINK_COLORS.get(kind, "#5C677D")))
+        c.setStrokeAlpha(185 / 255)
+        width = LINK_W + (0.4 if kind == "handoff" else 0.0)
+        c.setLineWidth(width)
         dash = LINK_DASH.get(kind)
-        if dash:
-            c.setDash(list(dash))
+        c.setDash([d * width for d in dash] if dash else [])
         path = c.beginPath()
-        heads = c.beginPath()
         for r in routes:
-            pts = r.points
-            path.moveTo(pts[0][0], -pts[0][1])
-            for x, y in pts[1:-1]:
-                path.lineTo(x, -y)
-            _arrow(path, heads, pts[-2], pts[-1])
+            _route_path(path, r.points)
         c.drawPath(path, stroke=1, fill=0)
-        if dash:
-            c.setDash()
-        c.drawPath(heads, stroke=0, fill=1)
+    c.restoreState()
 
 
-def _arrow(path: object, heads: object, a: tuple[float, float], b: tuple[float, float]) -> None:
-    """End the line short of ``b`` and add a filled head whose tip touches ``b``."""
-    dx, dy = b[0] - a[0], b[1] - a[1]
-    length = (dx * dx + dy * dy) ** 0.5 or 1.0
-    ux, uy = dx / length, dy / length
-    back = min(ARROW, length)
-    bx, by = b[0] - ux * back, b[1] - uy * back
-    path.lineTo(bx, -by)  # type: ignore[attr-defined]
-    half = ARROW * 0.42
-    heads.moveTo(b[0], -b[1])  # type: ignore[attr-defined]
-    heads.lineTo(bx - uy * half, -(by + ux * half))  # type: ignore[attr-defined]
-    heads.lineTo(bx + uy * half, -(by - ux * half))  # type: ignore[attr-defined]
-    heads.close()  # type: ignore[attr-defined]
+def _route_path(path: object, points: tuple[tuple[float, float], ...]) -> None:
+    """Add one route to ``path`` (board y drawn as -y): elbows rounded, open arrow at the end."""
+    if len(points) < 2:
+        return
+    p = path  # reportlab PDFPathObject
+    p.moveTo(points[0][0], -points[0][1])  # type: ignore[attr-defined]
+    for i in range(1, len(points) - 1):
+        (ax, ay), (bx, by), (cx, cy) = points[i - 1], points[i], points[i + 1]
+        d1, d2 = math.hypot(bx - ax, by - ay), math.hypot(cx - bx, cy - by)
+        r = min(ELBOW, d1 / 2, d2 / 2)
+        if r < 0.5:
+            p.lineTo(bx, -by)  # type: ignore[attr-defined]
+            continue
+        x1, y1 = bx - (bx - ax) / d1 * r, by - (by - ay) / d1 * r
+        x2, y2 = bx + (cx - bx) / d2 * r, by + (cy - by) / d2 * r
+        p.lineTo(x1, -y1)  # type: ignore[attr-defined]
+        # the canvas's quadratic elbow, as the equivalent cubic
+        p.curveTo(  # type: ignore[attr-defined]
+            x1 + 2 / 3 * (bx - x1),
+            -(y1 + 2 / 3 * (by - y1)),
+            x2 + 2 / 3 * (bx - x2),
+            -(y2 + 2 / 3 * (by - y2)),
+            x2,
+            -y2,
+        )
+    (px, py), (ex, ey) = points[-2], points[-1]
+    p.lineTo(ex, -ey)  # type: ignore[attr-defined]
+    angle = math.atan2(ey - py, ex - px)
+    for side in (-1, 1):
+        a = angle + math.pi - side * 0.45
+        p.moveTo(ex + ARROW * math.cos(a), -(ey + ARROW * math.sin(a)))  # type: ignore[attr-defined]
+        p.lineTo(ex, -ey)  # type: ignore[attr-defined]
 
 
 def _draw_curves(c: Canvas, layout: BoardLayout) -> None:
@@ -346,6 +370,14 @@ def _rg(hex_code: str, op: str) -> str:
     return f"{color.red:.3f} {color.green:.3f} {color.blue:.3f} {op}"
 
 
+@cache
+def _mix(color: str, alpha: float, under: str) -> str:
+    """``color`` at ``alpha`` over ``under``, as one opaque hex colour."""
+    a, b = HexColor(color), HexColor(under)
+    parts = (alpha * x + (1 - alpha) * y for x, y in zip(a.rgb(), b.rgb(), strict=True))
+    return "#" + "".join(f"{round(v * 255):02X}" for v in parts)
+
+
 # Bezier handle of a quarter circle
 KAPPA = 0.5523
 
@@ -366,6 +398,27 @@ def _round_rect_ops(x: float, y: float, w: float, h: float, r: float) -> str:
     )
 
 
+def _outline_ops(b: CardBox) -> str:
+    """The card's outline as the canvas draws it (app/canvas/items/card.py), in form space
+    (origin at the bottom-left, y up): a rounded note, a hexagon for decisions, an arrow for
+    hand-offs, a pill for emotions."""
+    w, h = b.w, b.h
+    if b.lane_kind == LaneKind.EMOTIONS.value:
+        return _round_rect_ops(0, 0, w, h, h / 2.6)
+    if b.kind == CardKind.DECISION.value:
+        d = min(10.0, h / 3)
+        pts = [(d, h), (w - d, h), (w, h / 2), (w - d, 0), (d, 0), (0, h / 2)]
+    elif b.kind == CardKind.HANDOFF.value:
+        d = min(12.0, h / 3)
+        pts = [(0, h), (w - d, h), (w, h / 2), (w - d, 0), (0, 0)]
+    else:
+        return _round_rect_ops(0, 0, w, h, CARD_RADIUS)
+    first, *rest = pts
+    return (
+        f"{first[0]:.2f} {first[1]:.2f} m " + " ".join(f"{x:.2f} {y:.2f} l" for x, y in rest) + " h"
+    )
+
+
 def _card_form(c: Canvas, b: CardBox) -> str:
     """The name of a Form XObject that draws this card's body, made on first use.
 
@@ -373,20 +426,30 @@ def _card_form(c: Canvas, b: CardBox) -> str:
     dozen forms: each card is then one placement, which keeps the PDF small and fast to write.
     """
     fill, accent = card_colors(b.lane_kind, b.color)
-    name = f"card_{b.w:.2f}_{b.h:.2f}_{fill[1:]}_{accent[1:]}_{b.kind}_{int(b.votes > 0)}"
+    emotions = b.lane_kind == LaneKind.EMOTIONS.value
+    sentiment = b.sentiment if emotions and b.sentiment is not None else 0
+    name = f"card_{b.w:.2f}_{b.h:.2f}_{fill[1:]}_{accent[1:]}_{b.kind}_{b.lane_kind}_{sentiment}"
     if c.hasForm(name):
         return name
-    pad = 2.0  # the border's half width reaches past the box
+    pad = 3.0  # the shadow and the border's half width reach past the box
     c.beginForm(name, -pad, -pad, b.w + pad, b.h + pad)
-    ops = [f"0.7 w {_rg(CARD_BORDER, 'RG')} {_rg(fill, 'rg')}"]
-    if b.kind == CardKind.DECISION.value:
-        ops.append(f"{_rg(accent, 'RG')} 1.4 w")
-    elif b.kind == CardKind.HANDOFF.value:
-        ops.append(f"{_rg(accent, 'RG')} 1.2 w [4 2.5] 0 d")
-    ops.append(_round_rect_ops(0, 0, b.w, b.h, CARD_RADIUS) + " B")
-    ops.append(f"{_rg(accent, 'rg')} 2 3 {ACCENT_W} {b.h - 6:.2f} re f")
-    if b.votes:
-        ops.append(_round_rect_ops(b.w - 13, 5, 8, 8, 4) + " f")
+    outline = _outline_ops(b)
+    ops = [
+        # a soft shadow 1.5 pt below, then the body with a border of the accent, lightened
+        f"q 1 0 0 1 0 -1.5 cm {_rg(SHADOW, 'rg')} {outline} f Q",
+        f"0.9 w {_rg(_mix(accent, 110 / 255, fill), 'RG')} {_rg(fill, 'rg')} {outline} B",
+    ]
+    if emotions:
+        dot = SENTIMENT_COLORS.get(sentiment, SENTIMENT_COLORS[0])
+        ops.append(f"{_rg(dot, 'rg')} " + _round_rect_ops(6, b.h / 2 - 6, 12, 12, 6) + " f")
+    elif b.kind in (CardKind.NOTE.value, CardKind.STEP.value):
+        ops.append(f"{_rg(accent, 'rg')} " + _round_rect_ops(0, 0, ACCENT_W, b.h, 2) + " f")
+    if b.kind == CardKind.DECISION.value and not emotions:
+        cx, cy, r = b.w - 20, b.h - 11, 5.0
+        ops.append(
+            f"{_rg(accent, 'rg')} {cx:.2f} {cy + r:.2f} m {cx + r:.2f} {cy:.2f} l "
+            f"{cx:.2f} {cy - r:.2f} l {cx - r:.2f} {cy:.2f} l h f"
+        )
     c.addLiteral("\n".join(ops))
     c.endForm()
     return name
@@ -401,39 +464,60 @@ def _draw_card_shapes(c: Canvas, cards: list[CardBox]) -> None:
         c.addLiteral("Q")
 
 
-def _card_text(t: object, cards: list[CardBox], size: float, line_h: float, pad: float) -> None:
+def _card_text(t: object, cards: list[CardBox], o: LayoutOptions) -> None:
+    """Titles, footers and votes where the canvas puts them (app/canvas/items/card.py)."""
     from reportlab.pdfgen.textobject import PDFTextObject
 
     assert isinstance(t, PDFTextObject)
+    size, lh, pad = o.title_size, o.title_line_height, o.card_padding
     t.setFont(FONT, size)
     t.setFillColor(rgb(INK))
-    offset = (line_h + CAP * size) / 2
     for b in cards:
-        y = b.y + pad
+        if b.lane_kind == LaneKind.EMOTIONS.value:
+            x, y = 22.0, (b.h - len(b.lines) * lh) / 2 + lh - 4
+        else:
+            x, y = pad + (8 if b.kind == CardKind.DECISION.value else 2), pad + lh - 4
         for line in b.lines:
             if _RTL.search(line):  # right-to-left lines start at the card's right edge
                 line = visual(line)
-                x = b.x + b.w - pad - pdfmetrics.stringWidth(line, FONT, size)
+                t.setTextOrigin(
+                    b.x + b.w - pad - pdfmetrics.stringWidth(line, FONT, size), -(b.y + y)
+                )
             else:
-                x = b.x + pad
-            t.setTextOrigin(x, -(y + offset))
+                t.setTextOrigin(b.x + x, -(b.y + y))
             t.textOut(line)
-            y += line_h
-    footer_size = 8.5
+            y += lh
+    footer_size = getattr(o, "footer_size", 9.5)
     t.setFont(FONT, footer_size)
     t.setFillColor(rgb(MUTED))
     for b in cards:
-        if b.footer:
-            t.setTextOrigin(b.x + pad, -(b.y + b.h - pad + 1))
-            t.textOut(
-                visual(b.footer if not b.votes else _fit(b.footer, b.w - 2 * pad - 22, footer_size))
-            )
-        if b.votes:
-            t.setTextOrigin(
-                b.x + b.w - 9 - 12 - pdfmetrics.stringWidth(str(b.votes), FONT, footer_size),
-                -(b.y + b.h - pad + 1),
-            )
-            t.textOut(str(b.votes))
+        if b.footer and b.lane_kind != LaneKind.EMOTIONS.value:
+            x = pad + (8 if b.kind == CardKind.DECISION.value else 2)
+            room = b.w - x - pad - (min(b.votes, 5) * 9 + 6 if b.votes else 0)
+            t.setTextOrigin(b.x + x, -(b.y + b.h - 8))
+            t.textOut(visual(_fit(b.footer, room, footer_size)))
+
+
+def _draw_votes(c: Canvas, cards: list[CardBox]) -> None:
+    """Up to five dots per card, and "+n" for more, as on the canvas."""
+    voted = [b for b in cards if b.votes and b.lane_kind != LaneKind.EMOTIONS.value]
+    if not voted:
+        return
+    c.setFillColor(rgb(VOTE_DOT))
+    c.setStrokeColor(rgb("#FFFFFF"))
+    c.setLineWidth(1)
+    for b in voted:
+        shown = min(b.votes, 5)
+        x = b.x + b.w - 12 - (shown - 1) * 9 - (14 if b.votes > 5 else 0)
+        cy = b.y + b.h - 8 - 3.5
+        for i in range(shown):
+            c.circle(x + i * 9, -cy, 4, stroke=1, fill=1)
+    c.setFillColor(rgb(MUTED))
+    c.setFont(FONT_BOLD, 9)
+    for b in voted:
+        if b.votes > 5:
+            x = b.x + b.w - 12 - 4 * 9 - 14
+            c.drawString(x + 5 * 9 - 2, -(b.y + b.h - 8), f"+{b.votes - 5}")
 
 
 def _fit(text: str, width: float, size: float) -> str:

@@ -179,10 +179,11 @@ class TitleBlock:
             color = rgb(LINK_COLORS.get(key, "#5C677D"))
             c.setStrokeColor(color)
             c.setFillColor(color)
-            c.setLineWidth(max(1.0, size / 7))
+            width = max(1.0, size / 7)
+            c.setLineWidth(width)
             dash = LINK_DASH.get(key)
             if dash:
-                c.setDash([d * size / 9 for d in dash])
+                c.setDash([d * width for d in dash])
             mid = y + 0.35 * size
             c.line(x, mid, x + w - 0.45 * size, mid)
             c.setDash()
