@@ -100,14 +100,18 @@ def parse_length(text: str, *, default_unit: str = "mm") -> float:
 
 
 def parse_scale(text: str) -> float:
-    """A scale such as "100%", "50 %" or "75" (percent), as a factor (1.0 = 100 %)."""
-    raw = text.strip().rstrip("%").strip()
+    """A scale such as "100%", "50 %", "75" (percent) or "0.5", "2" (a factor, as the picture
+    export reads it: a bare number up to 4), as a factor (1.0 = 100 %)."""
+    raw = text.strip()
+    percent = raw.endswith("%")
     try:
-        value = float(raw)
+        value = float(raw.rstrip("%").strip())
     except ValueError:
         raise PaperError(
             f"cannot read the scale {text!r}: write it as a percentage like 100%"
         ) from None
+    if not percent and value <= 4:
+        value *= 100
     if not 5 <= value <= 400:
         raise PaperError(f"scale {text!r} is out of range: choose between 5% and 400%")
     return value / 100.0

@@ -233,6 +233,9 @@ def test_bad_requests_are_refused_with_a_clear_message(doc: Document) -> None:
         request_from_options(scale="50%")
     with pytest.raises(PosterError, match="out of range"):
         request_from_options(tile="A4", scale="900%")
+    # a bare small number is a factor, as for pictures; otherwise a percentage
+    assert request_from_options(tile="A4", scale="0.5").scale == 0.5
+    assert request_from_options(tile="A4", scale="50").scale == 0.5
     with pytest.raises(PosterError, match="unknown layer 'backstage'"):
         request_from_options(layers="journey,backstage")
     with pytest.raises(PosterError, match=f"more than the limit of {MAX_SHEETS}: use --scale"):
