@@ -16,14 +16,14 @@ import signal
 import ssl
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.exc import IntegrityError
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -39,6 +39,8 @@ ROOM_PATH = re.compile(r"/rooms/([A-Za-z0-9_-]{1,64})/?")
 _SECRET = re.compile(r"(token=|Bearer\s+)[^\s&'\"]+", re.IGNORECASE)
 #: bytes of serialized changes per catch-up or snapshot message
 CHUNK_BYTES = 1024 * 1024
+#: a participant with more unsent bytes than this is not reading: its queue waits
+WRITE_HIGH_WATER = 512 * 1024
 #: the room state records the log seq it has applied after this many changes (and on close)
 SAVE_SEQ_EVERY = 1_000
 
@@ -91,8 +93,9 @@ class Connected:
     queued_changes: int = 0
     presence: dict[str, str] = field(default_factory=dict)
     lagging: bool = False
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: set while its own task sends welcome and catch-up; the room flush leaves it alone then
     writer: asyncio.Task[None] | None = None
+    queued: Callable[[], None] = lambda: None
 
     def info(self) -> p.Participant:
         return p.Participant(id=self.id, name=self.name, color=self.color, role=self.role)
@@ -100,10 +103,25 @@ class Connected:
     def send(self, text: str, *, changes: int = 0) -> None:
         self.queue.append((changes > 0, text))
         self.queued_changes += changes
-        self.wake.set()
+        self.queued()
+
+    def set_presence(self, participant: str, text: str) -> None:
+        self.presence[participant] = text
+        self.queued()
 
     def idle(self) -> bool:
         return not (self.head or self.snapshot or self.catchup or self.queue or self.presence)
+
+    def take_queue(self) -> str | None:
+        """The queued messages as one frame (or None), emptying the queue."""
+        items = [text for _, text in self.queue]
+        items.extend(self.presence.values())
+        self.queue.clear()
+        self.presence.clear()
+        self.queued_changes = 0
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else p.frame_of(items)
 
 
 @dataclass(eq=False)
@@ -119,6 +137,8 @@ class Room:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     writer: asyncio.Task[None] | None = None
     saved_seq: int = 0
+    flush_handle: asyncio.TimerHandle | None = None
+    last_flush: float = 0.0
 
 
 class SyncServer:
@@ -150,6 +170,7 @@ class SyncServer:
         self._closing = False
         self._counter = 0
         self._background: set[asyncio.Future[None]] = set()
+        self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -206,9 +227,12 @@ class SyncServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        self._closed = True
         for room in self.rooms.values():
             if room.writer is not None:
                 room.writer.cancel()
+            if room.flush_handle is not None:
+                room.flush_handle.cancel()
             self._save_seq(room)
             room.doc.close()
         self.rooms.clear()
@@ -318,17 +342,17 @@ class SyncServer:
             )
             for other in room.participants.values():
                 if other is not me:
-                    other.presence[me.id] = text
-                    other.wake.set()
+                    other.set_presence(me.id, text)
         elif isinstance(message, p.Fetch):
             me.lagging = False
             if message.since_seq < room.seq:
                 me.catchup = (message.since_seq, room.seq)
-            me.wake.set()
+                self._start_writer(room, me)
 
     def _join(self, room: Room, ws: ServerConnection, role: str, hello: p.Hello) -> Connected:
         self._counter += 1
         me = Connected(ws, f"p{self._counter}", role, hello.name, hello.color)
+        me.queued = lambda: self._schedule_flush(room)
         welcome = p.Welcome(
             room=room.id,
             room_name=room.name,
@@ -347,12 +371,12 @@ class SyncServer:
         for other in room.participants.values():
             other.send(joined)
         room.participants[me.id] = me
-        me.wake.set()
-        me.writer = asyncio.create_task(self._write(room, me))
+        self._start_writer(room, me)
         return me
 
     def _leave(self, room: Room, me: Connected) -> None:
         room.participants.pop(me.id, None)
+        me.queued = lambda: None
         if me.writer is not None:
             me.writer.cancel()
         left = p.dumps(p.Left(participant=me.id))
@@ -360,41 +384,69 @@ class SyncServer:
             other.presence.pop(me.id, None)
             other.send(left)
 
+    def _start_writer(self, room: Room, me: Connected) -> None:
+        if me.writer is None:
+            me.writer = asyncio.create_task(self._write(room, me))
+
     async def _write(self, room: Room, me: Connected) -> None:
-        """Send one participant its welcome, catch-up and queue, in order, in batches."""
-        interval = 1.0 / p.FLUSH_PER_SECOND
-        last_flush = 0.0
+        """Send one participant its welcome and catch-up, then what was queued meanwhile."""
         ws = me.ws
         try:
             while True:
-                await me.wake.wait()
-                me.wake.clear()
                 if me.head:
                     frame, me.head = p.frame_of(me.head), []
                     await ws.send(frame)
-                while me.snapshot:
+                elif me.snapshot:
                     await ws.send(me.snapshot.popleft())
-                while me.catchup is not None:
+                elif me.catchup is not None:
                     after, upto = me.catchup
                     rows = self.roomlog.entries(room.id, after, upto, p.CATCHUP_CHUNK)
                     if not rows:
                         me.catchup = None
-                        break
+                        continue
                     me.catchup = (rows[-1][0], upto) if rows[-1][0] < upto else None
                     await ws.send(p.changes_message(rows[0][0], rows[-1][0], [t for _, t in rows]))
-                wait = last_flush + interval - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                if me.queue or me.presence:
-                    items = [text for _, text in me.queue]
-                    items.extend(me.presence.values())
-                    me.queue.clear()
-                    me.presence.clear()
-                    me.queued_changes = 0
-                    last_flush = time.monotonic()
-                    await ws.send(p.frame_of(items))
+                else:
+                    frame = me.take_queue()
+                    if frame is None:
+                        break
+                    await ws.send(frame)
         except ConnectionClosed:
             pass
+        finally:
+            me.writer = None
+
+    def _schedule_flush(self, room: Room) -> None:
+        """Flush the room's send queues now, or 1/FLUSH_PER_SECOND after the last flush."""
+        if room.flush_handle is None and not self._closed:
+            loop = asyncio.get_running_loop()
+            at = max(loop.time(), room.last_flush + 1.0 / p.FLUSH_PER_SECOND)
+            room.flush_handle = loop.call_at(at, self._flush, room)
+
+    def _flush(self, room: Room) -> None:
+        """Write every participant's queue as one frame, without waiting on any of them.
+
+        Participants in the same state get the same frame, encoded once. One that does not
+        read keeps its queue (bounded by MAX_QUEUED_CHANGES, then told to resync).
+        """
+        room.flush_handle = None
+        room.last_flush = asyncio.get_running_loop().time()
+        frames: dict[str, list[ServerConnection]] = {}
+        slow = False
+        for c in room.participants.values():
+            if c.writer is not None or not (c.queue or c.presence):
+                continue
+            transport = c.ws.transport
+            if transport is not None and transport.get_write_buffer_size() > WRITE_HIGH_WATER:
+                slow = True
+                continue
+            frame = c.take_queue()
+            if frame is not None:
+                frames.setdefault(frame, []).append(c.ws)
+        for frame, conns in frames.items():
+            broadcast(conns, frame)
+        if slow:
+            self._schedule_flush(room)
 
     # -- rooms and the log -----------------------------------------------------------
 
