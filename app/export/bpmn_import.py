@@ -17,8 +17,8 @@ from typing import Any
 from lxml import etree
 
 from app.export.bpmn import BPMNDI_NS, CLD_NS, DC_NS, MODEL_NS, Box, BpmnError, q
-from app.model.document import Document, Edit, new_id
-from app.model.edits import add_lane, add_stage
+from app.model.document import Document, Edit
+from app.model.edits import add_lane, add_stage, create
 from app.model.ranks import keys_after
 from app.model.schema import (
     MAX_NAME,
@@ -28,7 +28,6 @@ from app.model.schema import (
     LaneKind,
     Layer,
     LinkKind,
-    default_fields,
     validate_field,
 )
 
@@ -232,20 +231,6 @@ def _stage_columns(root: etree._Element, shapes: dict[str, Box | None]) -> list[
 # -- edits -------------------------------------------------------------------------------
 
 
-def _create(etype: str, values: dict[str, Any]) -> tuple[str, list[Edit]]:
-    """Edits creating an entity whose lane, stage or cards may be new in the same Change.
-
-    The builders in app.model.edits look references up in the document, which cannot see
-    lanes and cards created earlier in the same import; this does the same defaults and
-    validation without that look-up.
-    """
-    eid = new_id(etype)
-    full = default_fields(etype)
-    full.update(values)
-    full["deleted"] = False
-    return eid, [(etype, eid, f, validate_field(etype, eid, f, v)) for f, v in full.items()]
-
-
 def _with_rank(edits: list[Edit], rank: str) -> list[Edit]:
     return [(t, i, f, rank if f == "rank" else v) for t, i, f, v in edits]
 
@@ -345,7 +330,7 @@ def import_bpmn(doc: Document, path: Path) -> str:
         for node, rank in zip(nodes, ranks, strict=True):
             values = _card_fields(node)
             values.update(lane=lane_id, stage=stage_id, rank=rank)
-            cid, card_edits = _create("card", values)
+            cid, card_edits = create("card", values)
             edits += card_edits
             card_ids[node.xml_id] = cid
 
@@ -359,7 +344,7 @@ def import_bpmn(doc: Document, path: Path) -> str:
                 if lane_of_card[s] != lane_of_card[t]
                 else LinkKind.FLOW.value
             )
-        _kid, link_edits = _create(
+        _kid, link_edits = create(
             "link", {"source": s, "target": t, "kind": kind, "label": name[:MAX_NAME]}
         )
         edits += link_edits

@@ -23,6 +23,16 @@ from app.model.schema import (
 )
 
 
+def create(etype: str, values: dict[str, Any], *, entity_id: str | None = None) -> tuple[str, list[Edit]]:
+    """Edits creating an entity from ``values`` plus defaults, validated; returns (id, edits).
+
+    Unlike the builders below it does not look references up in the document, so an
+    importer can create lanes, cards and the links between them in one Change.
+    """
+    eid = entity_id or new_id(etype)
+    return eid, _create(etype, eid, values)
+
+
 def _create(etype: str, eid: str, values: dict[str, Any]) -> list[Edit]:
     full = default_fields(etype)
     full.update(values)
