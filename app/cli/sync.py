@@ -29,6 +29,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--cert", default=None, help="TLS certificate (PEM); serves wss:// with --key")
     p.add_argument("--key", default=None, help="TLS private key (PEM)")
+    p.add_argument(
+        "--flush-rate",
+        type=float,
+        default=None,
+        metavar="N",
+        help="send batches per second per room at most (default 250; lower saves clients' CPU)",
+    )
     p.set_defaults(func=cmd_serve)
 
     room = subparsers.add_parser("room", help="manage workshop rooms")

@@ -154,6 +154,7 @@ class SyncServer:
         ssl_context: ssl.SSLContext | None = None,
         ping_interval: float | None = p.PING_INTERVAL_S,
         ping_timeout: float | None = p.PING_TIMEOUT_S,
+        flush_per_second: float = p.FLUSH_PER_SECOND,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -164,6 +165,7 @@ class SyncServer:
         self.ssl_context = ssl_context
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
+        self.flush_interval = 1.0 / flush_per_second
         self.rooms: dict[str, Room] = {}
         self._access: dict[int, Access] = {}
         self._server: Server | None = None
@@ -417,10 +419,10 @@ class SyncServer:
             me.writer = None
 
     def _schedule_flush(self, room: Room) -> None:
-        """Flush the room's send queues now, or 1/FLUSH_PER_SECOND after the last flush."""
+        """Flush the room's send queues now, or one flush interval after the last flush."""
         if room.flush_handle is None and not self._closed:
             loop = asyncio.get_running_loop()
-            at = max(loop.time(), room.last_flush + 1.0 / p.FLUSH_PER_SECOND)
+            at = max(loop.time(), room.last_flush + self.flush_interval)
             room.flush_handle = loop.call_at(at, self._flush, room)
 
     def _flush(self, room: Room) -> None:

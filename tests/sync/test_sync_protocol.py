@@ -157,9 +157,7 @@ def test_snapshot_rebuilds_state_and_conflicts(tmp_path: Path) -> None:
     a.apply_many([c for _, c in b.store.changes(origin="local")], origin="remote")
     assert a.conflicts()
     fresh = Document.new(tmp_path / "fresh.cld")
-    fresh.apply_many(
-        [Change.model_validate_json(t) for t in snapshot_changes(a)], origin="remote"
-    )
+    fresh.apply_many([Change.model_validate_json(t) for t in snapshot_changes(a)], origin="remote")
     assert board_state(fresh) == board_state(a)
     assert conflict_set(fresh) == conflict_set(a)
     for doc in (a, b, fresh):

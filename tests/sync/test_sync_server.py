@@ -369,16 +369,19 @@ def test_overflowing_participant_is_told_to_resync_and_catches_up(
     async def main() -> None:
         async with serving(data) as server:
             url = room_url(server.url, room)
-            writer = LiveClient(small_board(tmp_path / "w.cld"), url, room.tokens["editor"]).start()
-            await until(lambda: writer.online and writer.drained(), what="writer")
-            headers = {"Authorization": f"Bearer {room.tokens['viewer']}"}
+            watcher = LiveClient(
+                small_board(tmp_path / "w.cld"), url, room.tokens["editor"]
+            ).start()
+            await until(lambda: watcher.online and watcher.drained(), what="watcher")
+            headers = {"Authorization": f"Bearer {room.tokens['editor']}"}
             async with connect(url, additional_headers=headers) as ws:
-                welcome = await _hello(ws)
-                seq = welcome.seq
-                # a slow reader: does not read while 40 changes are made
-                add_cards(writer.doc, 40, "burst")
-                await until(lambda: writer.drained(), what="burst acked")
-                target = server.rooms[room.id].seq
+                seq = (await _hello(ws)).seq
+                burst = [
+                    {**_card_change(f"c-burst{i}", f"burst {i}", counter=i), "id": f"burst:{i}"}
+                    for i in range(12)
+                ]
+                await ws.send(p.dumps(p.Push(batch_id="burst", changes=burst)))
+                target = seq + 12
                 resynced = False
                 while seq < target:
                     for m in p.parse_server_frame(await asyncio.wait_for(ws.recv(), 5)):
@@ -388,8 +391,13 @@ def test_overflowing_participant_is_told_to_resync_and_catches_up(
                         elif isinstance(m, p.Changes) and m.from_seq <= seq + 1:
                             seq = max(seq, m.to_seq)
                 assert resynced
-            await writer.stop()
-            writer.doc.close()
+            room_doc = server.rooms[room.id].doc
+            await until(
+                lambda: board_state(watcher.doc) == board_state(room_doc), what="watcher resynced"
+            )
+            assert watcher.client.seq == server.rooms[room.id].seq
+            await watcher.stop()
+            watcher.doc.close()
 
     asyncio.run(main())
 
