@@ -78,8 +78,6 @@ def start_cld_server(data: Path) -> tuple[subprocess.Popen[str], str]:
     cmd = [sys.executable, "-c", code, "serve", "--data", str(data), "--port", "0"]
     if os.environ.get("BENCH_SYNC_FLUSH_RATE"):
         cmd += ["--flush-rate", os.environ["BENCH_SYNC_FLUSH_RATE"]]
-    if os.environ.get("BENCH_SYNC_PROFILE"):
-        cmd = [sys.executable, os.environ["BENCH_SYNC_PROFILE"], str(data)]
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,

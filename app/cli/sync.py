@@ -6,13 +6,18 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import ssl
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from app.cli import UserError
 from app.sync.protocol import ROLES
+
+if TYPE_CHECKING:
+    from app.sync.client import SyncClient
 
 DEFAULT_DATA = "cld-server-data"
 
@@ -117,6 +122,13 @@ def cmd_room_create(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _watch(client: SyncClient) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, client.stop)
+    await client.run()
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from app.model.document import Document
     from app.sync.client import DocumentAdapter, SyncClient, SyncRefused, SyncState, SyncTimeout
@@ -156,9 +168,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
             raise UserError("a room token is needed: pass --token or use the join URL with ?token=")
         try:
             if args.watch:
+                print(
+                    f"syncing {path.name} with room {client.room}; Ctrl+C stops",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 stop_watch = adapter.watch(client.kick)
                 try:
-                    asyncio.run(client.run())
+                    asyncio.run(_watch(client))
                 finally:
                     stop_watch()
                 return 0

@@ -99,8 +99,9 @@ class OwnerThreadAdapter(DocumentAdapter):
     """A DocumentAdapter whose calls run on the Document's owner thread.
 
     ``submit(fn)`` must run ``fn`` on that thread and return a concurrent Future of its
-    result (the desktop app does it with a queued signal). Watching is the owner's job:
-    it calls ``client.kick()`` after local commits.
+    result (the desktop app does it with a queued signal; the owner runs ``fn`` only if
+    ``future.set_running_or_notify_cancel()`` is true). Watching is the owner's job: it
+    calls ``client.kick()`` after local commits.
     """
 
     def __init__(
@@ -513,7 +514,8 @@ class SyncClient:
             while len(link.in_flight) >= MAX_IN_FLIGHT:
                 link.slots.clear()
                 await link.slots.wait()
-            batch, size, writes = [], 0, 0
+            batch: list[dict[str, Any]] = []
+            size = writes = 0
             while queue and len(batch) < p.MAX_CHANGES_PER_PUSH:
                 item = queue[0].model_dump(mode="json")
                 cost = len(json.dumps(item, separators=(",", ":")))
@@ -559,6 +561,10 @@ class ClientThread:
         except BaseException as exc:  # reported to the owner, who decides what to show
             self.error = exc
 
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self, timeout: float = 5.0) -> None:
+        """Ask the client to stop and wait for the thread (the owner keeps serving calls)."""
         self.client.stop()
         self._thread.join(timeout)

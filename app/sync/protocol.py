@@ -48,9 +48,10 @@ MAX_SELECTION = 500
 MAX_QUEUED_CHANGES = 5_000
 #: a room's send queues are flushed at most this often (batches per second). A quiet room
 #: sends each change at once; under load changes wait for the next flush. 250 keeps that
-#: wait under 4 ms (edit propagation p95 about 9 ms with 50 clients x 10 changes/s on two
-#: cores, against about 23 ms at 60 a second) for the same CPU: a flush writes one frame,
-#: encoded once, to every participant. `cld serve --flush-rate` changes it.
+#: wait under 4 ms (edit propagation p95 about 10 ms with 50 clients x 10 changes/s on two
+#: cores, against about 23 ms at 60 a second) for about a third more server CPU under that
+#: load; a flush writes one frame, encoded once, to every participant in the same state.
+#: `cld serve --flush-rate` changes it.
 FLUSH_PER_SECOND = 250
 #: changes per catch-up message
 CATCHUP_CHUNK = 1_000

@@ -187,7 +187,7 @@ class RoomLog:
                 known = set(known)
             fresh: list[Change] = []
             texts: list[str] = []
-            rows = []
+            rows: list[dict[str, Any]] = []
             for change in changes:
                 if change.id in known:
                     continue

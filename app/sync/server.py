@@ -396,8 +396,8 @@ class SyncServer:
         try:
             while True:
                 if me.head:
-                    frame, me.head = p.frame_of(me.head), []
-                    await ws.send(frame)
+                    head, me.head = p.frame_of(me.head), []
+                    await ws.send(head)
                 elif me.snapshot:
                     await ws.send(me.snapshot.popleft())
                 elif me.catchup is not None:

@@ -1,0 +1,203 @@
+"""The client as the desktop app and `cld sync --watch` use it: threads, states, watching."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sync_helpers import (
+    REPO,
+    LiveClient,
+    add_cards,
+    board_state,
+    create_room,
+    room_url,
+    serving,
+    small_board,
+    until,
+)
+
+from app.model.document import Document
+from app.sync.client import ClientThread, OwnerThreadAdapter, SyncClient, SyncState
+
+
+def test_client_thread_touches_the_document_only_on_its_owner_thread(tmp_path: Path) -> None:
+    """With OwnerThreadAdapter every Document call runs on the owner's thread, never the network's."""
+    data = tmp_path / "server"
+    room = create_room(data)
+    owner = threading.get_ident()
+    calls: queue.Queue[tuple[Callable[[], Any], concurrent.futures.Future[Any]]] = queue.Queue()
+    threads_used: set[int] = set()
+
+    def submit(fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        calls.put((fn, future))  # what a queued Qt signal does for the GUI thread
+        return future
+
+    ready = threading.Event()
+    stop = threading.Event()
+    box: dict[str, Any] = {}
+
+    def serve() -> None:
+        async def main() -> None:
+            async with serving(data) as server:
+                box["server"] = server
+                ready.set()
+                while not stop.is_set():
+                    await asyncio.sleep(0.05)
+
+        asyncio.run(main())
+
+    server_thread = threading.Thread(target=serve, daemon=True)
+    server_thread.start()
+    assert ready.wait(10)
+    server = box["server"]
+    seed = small_board(tmp_path / "seed.cld")
+    asyncio.run(
+        SyncClient(
+            room_url(server.url, room), room.tokens["editor"], OwnerThreadAdapter(seed, _direct)
+        ).sync_once()
+    )
+    seed.close()
+
+    doc = Document.new(tmp_path / "gui.cld")
+    original = doc.apply_many
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        threads_used.add(threading.get_ident())
+        return original(*args, **kwargs)
+
+    doc.apply_many = recording  # type: ignore[method-assign]
+    states: list[SyncState] = []
+    client = SyncClient(
+        room_url(server.url, room),
+        room.tokens["editor"],
+        OwnerThreadAdapter(doc, submit),
+        on_state=states.append,
+    )
+    worker = ClientThread(client)
+    worker.start()
+
+    def serve_owner_calls_until(done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 20
+        while not done():
+            assert time.monotonic() < deadline, "timed out"
+            try:
+                fn, future = calls.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if future.set_running_or_notify_cancel():
+                future.set_result(fn())  # the owner thread runs the call
+
+    try:
+        serve_owner_calls_until(lambda: len(doc.cards()) == 4)
+        add_cards(doc, 1, "gui")  # a local edit on the owner thread
+        client.kick()
+        serve_owner_calls_until(lambda: doc.store.outbox_count() == 0)
+        assert threads_used == {owner}
+        assert "online" in [s.state for s in states]
+    finally:
+        client.stop()
+        serve_owner_calls_until(lambda: not worker.is_alive())
+        stop.set()
+        server_thread.join(10)
+        doc.close()
+    assert worker.error is None
+
+
+def _direct(fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    future.set_result(fn())
+    return future
+
+
+def test_states_report_offline_with_unsent_changes(tmp_path: Path) -> None:
+    """When the server goes away the client reports offline with how many edits wait."""
+    data = tmp_path / "server"
+    room = create_room(data)
+
+    async def main() -> None:
+        states: list[SyncState] = []
+        async with serving(data) as server:
+            c = LiveClient(
+                small_board(tmp_path / "a.cld"),
+                room_url(server.url, room),
+                room.tokens["editor"],
+                on_state=states.append,
+            ).start()
+            await until(lambda: c.online and c.drained(), what="online")
+        await until(lambda: c.client.state.state in ("offline", "connecting"), what="offline")
+        add_cards(c.doc, 3, "later")
+        await until(
+            lambda: any(s.state == "offline" and s.unsent == 3 for s in states),
+            what="unsent reported",
+        )
+        assert [s.state for s in states][:2] == ["connecting", "online"]
+        await c.stop()
+        assert c.client.state.state == "stopped"
+        c.doc.close()
+
+    asyncio.run(main())
+
+
+def test_cld_sync_watch_keeps_the_file_in_step_until_stopped(tmp_path: Path) -> None:
+    """`cld sync --watch` pulls live edits into the file and exits 0 on SIGTERM."""
+    data = tmp_path / "server"
+    room = create_room(data)
+    target = tmp_path / "watched.cld"
+
+    def titles() -> set[str]:
+        if not target.exists():
+            return set()
+        doc = Document.open(target)
+        try:
+            return {c.title for c in doc.cards()}
+        finally:
+            doc.close()
+
+    async def main() -> None:
+        async with serving(data) as server:
+            url = room_url(server.url, room)
+            editor = LiveClient(small_board(tmp_path / "e.cld"), url, room.tokens["editor"]).start()
+            await until(lambda: editor.online and editor.drained(), what="editor")
+            code = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                code,
+                "sync",
+                str(target),
+                url,
+                "--token",
+                room.tokens["viewer"],
+                "--watch",
+                cwd=REPO,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            try:
+                await until(
+                    lambda: len(server.rooms[room.id].participants) == 2, 20, "watcher joined"
+                )
+                add_cards(editor.doc, 2, "live")
+                await until(lambda: {"live 0", "live 1"} <= titles(), 20, "live edits in the file")
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                _, err = await asyncio.wait_for(proc.communicate(), 10)
+            assert proc.returncode == 0, err.decode()
+            assert "online" in err.decode()
+            await editor.stop()
+            assert board_state(editor.doc) == board_state(Document.open(target))
+            editor.doc.close()
+
+    asyncio.run(main())
