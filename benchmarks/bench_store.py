@@ -31,12 +31,20 @@ def card_writes(lane: str, stage: str, count: int) -> list[tuple]:
     for i in range(count):
         cid = f"c-{i:06d}"
         out += [
-            ("card", cid, "lane", lane), ("card", cid, "stage", stage), ("card", cid, "rank", ranks[i]),
-            ("card", cid, "title", f"Card number {i}"), ("card", cid, "notes", "Some notes " * 3),
-            ("card", cid, "kind", "step"), ("card", cid, "channel", "Email"),
-            ("card", cid, "sentiment", i % 5 - 2), ("card", cid, "owner", "CSM"),
-            ("card", cid, "duration_hours", float(i % 40)), ("card", cid, "cost", 10.0),
-            ("card", cid, "tags", ["a", "b"]), ("card", cid, "color", ""), ("card", cid, "deleted", False),
+            ("card", cid, "lane", lane),
+            ("card", cid, "stage", stage),
+            ("card", cid, "rank", ranks[i]),
+            ("card", cid, "title", f"Card number {i}"),
+            ("card", cid, "notes", "Some notes " * 3),
+            ("card", cid, "kind", "step"),
+            ("card", cid, "channel", "Email"),
+            ("card", cid, "sentiment", i % 5 - 2),
+            ("card", cid, "owner", "CSM"),
+            ("card", cid, "duration_hours", float(i % 40)),
+            ("card", cid, "cost", 10.0),
+            ("card", cid, "tags", ["a", "b"]),
+            ("card", cid, "color", ""),
+            ("card", cid, "deleted", False),
         ]
     return out
 
@@ -61,15 +69,24 @@ def bench_core_insert(folder: Path) -> float:
     engine = create_engine(f"sqlite:///{folder / 'core.db'}")
     meta = MetaData()
     table = Table(
-        "writes", meta,
+        "writes",
+        meta,
         Column("seq", Integer, primary_key=True),
-        Column("entity_type", String), Column("entity_id", String),
-        Column("field", String), Column("value", Text), Column("stamp", String),
+        Column("entity_type", String),
+        Column("entity_id", String),
+        Column("field", String),
+        Column("value", Text),
+        Column("stamp", String),
     )
     meta.create_all(engine)
     rows = [
-        {"entity_type": "card", "entity_id": f"c-{i // 14:06d}", "field": f"f{i % 14}",
-         "value": json.dumps(f"value {i}"), "stamp": f"{i:016x}@replica"}
+        {
+            "entity_type": "card",
+            "entity_id": f"c-{i // 14:06d}",
+            "field": f"f{i % 14}",
+            "value": json.dumps(f"value {i}"),
+            "stamp": f"{i:016x}@replica",
+        }
         for i in range(WRITES)
     ]
     with engine.connect() as conn:
@@ -93,8 +110,19 @@ def make_5k(path: Path) -> None:
         doc.commit(e)
         stages.append(sid)
     lanes = []
-    for kind in ("actions", "touchpoints", "emotions", "pain_points", "opportunities", "evidence",
-                 "customer_actions", "frontstage", "backstage", "support", "systems"):
+    for kind in (
+        "actions",
+        "touchpoints",
+        "emotions",
+        "pain_points",
+        "opportunities",
+        "evidence",
+        "customer_actions",
+        "frontstage",
+        "backstage",
+        "support",
+        "systems",
+    ):
         lid, e = edits.add_lane(doc, kind.title(), kind)
         doc.commit(e)
         lanes.append(lid)
@@ -110,17 +138,32 @@ def make_5k(path: Path) -> None:
         ranks = keys_after(None, len(ids))
         for rank, i in zip(ranks, ids, strict=True):
             cid = f"c-{i:05d}"
-            batch += [("card", cid, f, v) for f, v in (
-                ("lane", lane), ("stage", stage), ("rank", rank), ("title", f"Card {i}"),
-                ("kind", "step"), ("sentiment", i % 5 - 2), ("duration_hours", float(i % 30)),
-                ("owner", "CSM"), ("deleted", False))]
+            batch += [
+                ("card", cid, f, v)
+                for f, v in (
+                    ("lane", lane),
+                    ("stage", stage),
+                    ("rank", rank),
+                    ("title", f"Card {i}"),
+                    ("kind", "step"),
+                    ("sentiment", i % 5 - 2),
+                    ("duration_hours", float(i % 30)),
+                    ("owner", "CSM"),
+                    ("deleted", False),
+                )
+            ]
     doc.commit(batch)
     links = []
     for i in range(5000):
         a, b = rng.randrange(5000), rng.randrange(5000)
         kid = f"k-{i:05d}"
-        links += [("link", kid, "source", f"c-{a:05d}"), ("link", kid, "target", f"c-{b:05d}"),
-                  ("link", kid, "kind", "flow"), ("link", kid, "label", ""), ("link", kid, "deleted", False)]
+        links += [
+            ("link", kid, "source", f"c-{a:05d}"),
+            ("link", kid, "target", f"c-{b:05d}"),
+            ("link", kid, "kind", "flow"),
+            ("link", kid, "label", ""),
+            ("link", kid, "deleted", False),
+        ]
     doc.commit(links)
     doc.close()
 
@@ -157,7 +200,9 @@ def main() -> None:
     }
     print(f"field writes applied as changes: {writes:,.0f}/s")
     print(f"SQLAlchemy Core executemany:     {core:,.0f} rows/s")
-    print(f"open 5k cards + 5k links:        {open_s:.3f} s (with all cards and links read: {read_s:.3f} s)")
+    print(
+        f"open 5k cards + 5k links:        {open_s:.3f} s (with all cards and links read: {read_s:.3f} s)"
+    )
     print(json.dumps(result))
 
 

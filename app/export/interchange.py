@@ -32,7 +32,17 @@ from app.model.schema import (
 
 PLURAL = {etype: etype + "s" for etype in ENTITY_ORDER}
 CSV_REQUIRED = ("stage", "lane", "title")
-CSV_OPTIONAL = ("layer", "kind", "notes", "owner", "channel", "sentiment", "duration_hours", "cost", "tags")
+CSV_OPTIONAL = (
+    "layer",
+    "kind",
+    "notes",
+    "owner",
+    "channel",
+    "sentiment",
+    "duration_hours",
+    "cost",
+    "tags",
+)
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 
 
@@ -88,7 +98,11 @@ def export_json(doc: Document) -> dict[str, Any]:
     data["cards"] = cards
     data["links"] = [k.model_dump(mode="json") for k in sorted(doc.links(), key=lambda k: k.id)]
     data["votes"] = [v.model_dump(mode="json") for v in sorted(doc.votes(), key=lambda v: v.id)]
-    metrics = [m for m in doc.entities("metric") if doc.get(*_metric_target(doc, m.target)) is not None]  # type: ignore[attr-defined]
+    metrics = [
+        m
+        for m in doc.entities("metric")
+        if doc.get(*_metric_target(doc, getattr(m, "target", ""))) is not None
+    ]
     data["metrics"] = [m.model_dump(mode="json") for m in metrics]
     for entries in data.values():
         if isinstance(entries, list):
@@ -114,10 +128,12 @@ def parse_design_json(text: str | bytes) -> dict[str, Any]:
     try:
         raw = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InterchangeError(f"not valid JSON ({exc}); check the file is a CLD design export") from None
+        raise InterchangeError(
+            f"not valid JSON ({exc}); check the file is a CLD design export"
+        ) from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
         raise InterchangeError(
-            f"not a CLD design: the JSON needs \"format\": \"{FORMAT_NAME}\" at the top"
+            f'not a CLD design: the JSON needs "format": "{FORMAT_NAME}" at the top'
         )
     if isinstance(raw.get("version"), int) and raw["version"] > FORMAT_VERSION:
         raise InterchangeError(
@@ -127,7 +143,9 @@ def parse_design_json(text: str | bytes) -> dict[str, Any]:
         parsed = DesignFile.model_validate(raw)
     except ValidationError as exc:
         lines = _validation_lines(exc)
-        raise InterchangeError(f"{len(lines)} problem(s) in the file:\n  " + "\n  ".join(lines)) from None
+        raise InterchangeError(
+            f"{len(lines)} problem(s) in the file:\n  " + "\n  ".join(lines)
+        ) from None
     return parsed.model_dump(mode="json")  # type: ignore[no-any-return]
 
 
@@ -149,12 +167,16 @@ def design_edits(doc: Document, data: dict[str, Any]) -> list[Edit]:
         for i, entry in enumerate(data[PLURAL[etype]]):
             for fname, target in refs.items():
                 if not exists(target, entry[fname]):
-                    problems.append(f"{PLURAL[etype]}.{i}.{fname}: no {target} with id {entry[fname]!r}")
+                    problems.append(
+                        f"{PLURAL[etype]}.{i}.{fname}: no {target} with id {entry[fname]!r}"
+                    )
         for i, entry in enumerate(data.get("metrics", []) if etype == "metric" else []):
             if not (exists("card", entry["target"]) or exists("stage", entry["target"])):
                 problems.append(f"metrics.{i}.target: no card or stage with id {entry['target']!r}")
     if problems:
-        raise InterchangeError(f"{len(problems)} problem(s) in the file:\n  " + "\n  ".join(problems))
+        raise InterchangeError(
+            f"{len(problems)} problem(s) in the file:\n  " + "\n  ".join(problems)
+        )
 
     _fill_ranks(doc, data)
     edits: list[Edit] = []
@@ -184,7 +206,10 @@ def _fill_ranks(doc: Document, data: dict[str, Any]) -> None:
     fill(data["stages"], stages[-1].rank if stages else None)
     for layer in Layer:
         lanes = doc.lanes(layer)
-        fill((ln for ln in data["lanes"] if ln["layer"] == layer.value), lanes[-1].rank if lanes else None)
+        fill(
+            (ln for ln in data["lanes"] if ln["layer"] == layer.value),
+            lanes[-1].rank if lanes else None,
+        )
     cells: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for card in data["cards"]:
         cells.setdefault((card["lane"], card["stage"]), []).append(card)
@@ -268,7 +293,9 @@ def card_csv_edits(doc: Document, text: str) -> tuple[int, list[Edit]]:
             errors.append(f"no lane named {values['lane']!r}")
         elif len(candidates) > 1:
             layers = ", ".join(ln.layer for ln in candidates)
-            errors.append(f"lane {values['lane']!r} is in several layers ({layers}); add a layer column")
+            errors.append(
+                f"lane {values['lane']!r} is in several layers ({layers}); add a layer column"
+            )
         if not values["title"]:
             errors.append("title is empty")
         fields: dict[str, Any] = {"title": values["title"]}
@@ -282,7 +309,9 @@ def card_csv_edits(doc: Document, text: str) -> tuple[int, list[Edit]]:
                 except ValueError:
                     errors.append(f"{col} must be a number (got {values[col]!r})")
         if values.get("tags"):
-            fields["tags"] = [t.strip() for t in values["tags"].replace(",", ";").split(";") if t.strip()]
+            fields["tags"] = [
+                t.strip() for t in values["tags"].replace(",", ";").split(";") if t.strip()
+            ]
         cid = new_id("card")
         for name, value in fields.items():
             try:
@@ -323,19 +352,43 @@ def import_cards_csv(doc: Document, text: str) -> int:
 def export_cards_csv(doc: Document) -> str:
     """Every visible card as a CSV row, in board order (re-importable)."""
     out = io.StringIO()
-    columns = ["id", "stage", "layer", "lane", "title", "kind", "notes", "owner", "channel",
-               "sentiment", "duration_hours", "cost", "tags"]
+    columns = [
+        "id",
+        "stage",
+        "layer",
+        "lane",
+        "title",
+        "kind",
+        "notes",
+        "owner",
+        "channel",
+        "sentiment",
+        "duration_hours",
+        "cost",
+        "tags",
+    ]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for lane in doc.lanes():
         for stage in doc.stages():
             for c in doc.cards_in(lane.id, stage.id):
-                writer.writerow([
-                    c.id, stage.name, lane.layer, lane.name, c.title, c.kind, c.notes, c.owner,
-                    c.channel, "" if c.sentiment is None else c.sentiment,
-                    "" if c.duration_hours is None else c.duration_hours,
-                    "" if c.cost is None else c.cost, "; ".join(c.tags),
-                ])
+                writer.writerow(
+                    [
+                        c.id,
+                        stage.name,
+                        lane.layer,
+                        lane.name,
+                        c.title,
+                        c.kind,
+                        c.notes,
+                        c.owner,
+                        c.channel,
+                        "" if c.sentiment is None else c.sentiment,
+                        "" if c.duration_hours is None else c.duration_hours,
+                        "" if c.cost is None else c.cost,
+                        "; ".join(c.tags),
+                    ]
+                )
     return out.getvalue()
 
 

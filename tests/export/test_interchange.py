@@ -29,11 +29,26 @@ def _board(path: Path) -> Document:
     doc.commit(edits.add_lane(doc, "Customer actions", "actions", lane_id="l-act")[1])
     doc.commit(edits.add_lane(doc, "Customer actions", "customer_actions", lane_id="l-bact")[1])
     doc.commit(edits.add_lane(doc, "Sales", "team", team="Sales", lane_id="l-sales")[1])
-    a, e = edits.add_card(doc, "l-touch", "s-acquire", title="Pricing page 价格", channel="Website", sentiment=1,
-                          tags=["web", "self-serve"])
+    a, e = edits.add_card(
+        doc,
+        "l-touch",
+        "s-acquire",
+        title="Pricing page 价格",
+        channel="Website",
+        sentiment=1,
+        tags=["web", "self-serve"],
+    )
     doc.commit(e)
-    b, e = edits.add_card(doc, "l-sales", "s-onboard", title="Handover", kind="handoff", owner="AE",
-                          duration_hours=2.5, cost=120)
+    b, e = edits.add_card(
+        doc,
+        "l-sales",
+        "s-onboard",
+        title="Handover",
+        kind="handoff",
+        owner="AE",
+        duration_hours=2.5,
+        cost=120,
+    )
     doc.commit(e)
     doc.commit(edits.add_link(doc, b, a, label="explains")[1])
     doc.commit(edits.toggle_vote(doc, a, "ana"))
@@ -63,12 +78,19 @@ def test_export_validates_against_the_generated_schema(tmp_path: Path) -> None:
 
 def test_minimal_hand_written_file_imports_in_list_order(tmp_path: Path) -> None:
     """No ranks and no optional fields: list order gives the order, defaults fill the rest."""
-    text = json.dumps({
-        "format": "cld-design", "version": 1,
-        "stages": [{"id": "s2", "name": "Second"}, {"id": "s1", "name": "First"}],
-        "lanes": [{"id": "t", "name": "Touchpoints", "layer": "journey", "kind": "touchpoints"}],
-        "cards": [{"id": f"c{i}", "lane": "t", "stage": "s1", "title": f"card {i}"} for i in (3, 1, 2)],
-    })
+    text = json.dumps(
+        {
+            "format": "cld-design",
+            "version": 1,
+            "stages": [{"id": "s2", "name": "Second"}, {"id": "s1", "name": "First"}],
+            "lanes": [
+                {"id": "t", "name": "Touchpoints", "layer": "journey", "kind": "touchpoints"}
+            ],
+            "cards": [
+                {"id": f"c{i}", "lane": "t", "stage": "s1", "title": f"card {i}"} for i in (3, 1, 2)
+            ],
+        }
+    )
     with Document.new(tmp_path / "m.cld") as doc:
         import_json(doc, text)
         assert [s.name for s in doc.stages()] == ["Second", "First"]
@@ -77,13 +99,18 @@ def test_minimal_hand_written_file_imports_in_list_order(tmp_path: Path) -> None
 
 def test_bad_json_lists_every_problem_and_imports_nothing(tmp_path: Path) -> None:
     """Each bad entry is named with its place and rule; the design is unchanged."""
-    text = json.dumps({
-        "format": "cld-design", "version": 1,
-        "stages": [{"id": "s1", "name": "S"}],
-        "lanes": [{"id": "t", "name": "T", "layer": "process", "kind": "touchpoints"}],
-        "cards": [{"id": "c1", "lane": "t", "stage": "nowhere", "title": "x"},
-                  {"id": "c2", "lane": "t", "stage": "s1", "sentiment": 9}],
-    })
+    text = json.dumps(
+        {
+            "format": "cld-design",
+            "version": 1,
+            "stages": [{"id": "s1", "name": "S"}],
+            "lanes": [{"id": "t", "name": "T", "layer": "process", "kind": "touchpoints"}],
+            "cards": [
+                {"id": "c1", "lane": "t", "stage": "nowhere", "title": "x"},
+                {"id": "c2", "lane": "t", "stage": "s1", "sentiment": 9},
+            ],
+        }
+    )
     with Document.new(tmp_path / "m.cld") as doc:
         with pytest.raises(InterchangeError) as info:
             import_json(doc, text)
@@ -98,16 +125,21 @@ def test_bad_json_lists_every_problem_and_imports_nothing(tmp_path: Path) -> Non
 
 def test_reference_problems_are_all_reported(tmp_path: Path) -> None:
     """A lane kind outside its layer and a card in a missing stage are both reported."""
-    text = json.dumps({
-        "format": "cld-design", "version": 1,
-        "stages": [{"id": "s1", "name": "S"}],
-        "lanes": [{"id": "t", "name": "T", "layer": "process", "kind": "touchpoints"}],
-        "cards": [{"id": "c1", "lane": "t", "stage": "nowhere", "title": "x"}],
-    })
+    text = json.dumps(
+        {
+            "format": "cld-design",
+            "version": 1,
+            "stages": [{"id": "s1", "name": "S"}],
+            "lanes": [{"id": "t", "name": "T", "layer": "process", "kind": "touchpoints"}],
+            "cards": [{"id": "c1", "lane": "t", "stage": "nowhere", "title": "x"}],
+        }
+    )
     with Document.new(tmp_path / "m.cld") as doc:
         with pytest.raises(InterchangeError) as info:
             import_json(doc, text)
-        assert "lanes.0" in str(info.value) and "cards.0.stage: no stage with id 'nowhere'" in str(info.value)
+        assert "lanes.0" in str(info.value) and "cards.0.stage: no stage with id 'nowhere'" in str(
+            info.value
+        )
         assert doc.cards() == []
 
 
@@ -147,9 +179,14 @@ def test_csv_with_bad_rows_reports_each_and_imports_nothing(tmp_path: Path) -> N
         with pytest.raises(InterchangeError) as info:
             import_cards_csv(doc, bad)
         message = str(info.value)
-        for row, reason in ((3, "no stage named 'Nowhere'"), (4, "title is empty"),
-                            (5, "less than or equal to 2"), (6, "several layers"),
-                            (7, "greater than or equal to 0"), (8, "must be a number")):
+        for row, reason in (
+            (3, "no stage named 'Nowhere'"),
+            (4, "title is empty"),
+            (5, "less than or equal to 2"),
+            (6, "several layers"),
+            (7, "greater than or equal to 0"),
+            (8, "must be a number"),
+        ):
             assert f"row {row}: " in message and reason in message
         assert "row 2" not in message
         assert export_json(doc) == before
@@ -165,12 +202,16 @@ def test_csv_export_reimports_to_the_same_cards(tmp_path: Path) -> None:
     """Cards exported as CSV import into a board with the same lanes as the same cards."""
     with _board(tmp_path / "a.cld") as doc:
         text = export_cards_csv(doc)
-        expected = sorted((c.title, c.owner, c.sentiment, c.duration_hours, tuple(c.tags)) for c in doc.cards())
+        expected = sorted(
+            (c.title, c.owner, c.sentiment, c.duration_hours, tuple(c.tags)) for c in doc.cards()
+        )
     with _board(tmp_path / "b.cld") as other:
         for card in other.cards():
             other.commit(edits.delete_cards(other, [card.id]))
         import_cards_csv(other, text)
-        got = sorted((c.title, c.owner, c.sentiment, c.duration_hours, tuple(c.tags)) for c in other.cards())
+        got = sorted(
+            (c.title, c.owner, c.sentiment, c.duration_hours, tuple(c.tags)) for c in other.cards()
+        )
     assert got == expected
 
 
