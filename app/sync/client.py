@@ -22,6 +22,7 @@ import ssl
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 from app.model.changes import Change
 from app.model.document import ChangeRejected, Document, DocumentEvent
 from app.sync import protocol as p
+from app.sync.redact import redacting_logger
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,6 +45,10 @@ MAX_IN_FLIGHT = 4
 PUSH_BYTES = p.MAX_MESSAGE_BYTES // 2
 #: presence updates sent per second at most
 PRESENCE_PER_SECOND = 20
+#: pushes sent per second at most: edits made faster share a push (the server closes a
+#: connection sending more than MAX_MESSAGES_PER_SECOND messages of all kinds)
+PUSHES_PER_SECOND = 30
+PUSH_BURST = 30
 
 
 class SyncRefused(Exception):
@@ -306,7 +312,11 @@ class SyncClient:
             except SyncRefused as exc:
                 await self._report("refused", detail=str(exc))
                 raise
-            except (OSError, ConnectionClosed, InvalidStatus, TimeoutError, ValueError) as exc:
+            except OSError as exc:
+                last_error = (
+                    f"cannot reach {self.url}: {exc.strerror or exc}; is the server running?"
+                )
+            except (ConnectionClosed, InvalidStatus, TimeoutError, ValueError) as exc:
                 last_error = str(exc) or type(exc).__name__
             await self._report("offline", detail=last_error)
             attempt = 1 if self._welcomed else attempt + 1
@@ -314,7 +324,7 @@ class SyncClient:
         unsent = await self.adapter.unsent()
         raise SyncTimeout(
             f"could not finish syncing in {timeout:g} s ({last_error or 'no answer'}); "
-            f"{unsent} changes not yet sent stay in the file"
+            f"{unsent} changes not yet sent stay in the file for the next sync"
         )
 
     async def _sleep_backoff(self, attempt: int, *, deadline: float | None = None) -> None:
@@ -337,7 +347,7 @@ class SyncClient:
 
     def _caught_up(self) -> bool:
         link = self._link
-        if link is None or not link.welcomed.is_set() or link.in_flight or link.fetching:
+        if link is None or not link.welcomed.is_set() or link.in_flight:
             return False
         return self.seq >= link.room_seq and not self._kick.is_set() and self._outbox_empty
 
@@ -356,6 +366,7 @@ class SyncClient:
                 close_timeout=2,
                 ping_interval=p.PING_INTERVAL_S,
                 ping_timeout=p.PING_TIMEOUT_S,
+                logger=redacting_logger("app.sync.client.websockets"),
             )
         except InvalidStatus as exc:
             status = exc.response.status_code
@@ -499,17 +510,23 @@ class SyncClient:
     async def _push(self, link: _Link) -> None:
         """Send the outbox in batches, at most MAX_IN_FLIGHT unacknowledged at once."""
         await link.welcomed.wait()
-        queue: list[Change] = []
+        queue: deque[Change] = deque()
+        # stay well inside the server's message rate: bursts pass, a stream of edits waits
+        # a little and shares pushes instead of being disconnected for flooding
+        limiter = p.RateLimiter(rate=PUSHES_PER_SECOND, burst=PUSH_BURST)
         while True:
+            while not limiter.allow():
+                await asyncio.sleep(1.0 / PUSHES_PER_SECOND)
             if not queue:
                 await self._kick.wait()
                 self._kick.clear()
                 if link.role == "viewer":
                     self._outbox_empty = True
                     continue
-                queue = [c for c in await self.adapter.outbox() if c.id not in link.sent_ids]
+                queue = deque(c for c in await self.adapter.outbox() if c.id not in link.sent_ids)
                 self._outbox_empty = not queue and not link.in_flight
                 if not queue:
+                    limiter.tokens += 1  # nothing was sent
                     continue
             while len(link.in_flight) >= MAX_IN_FLIGHT:
                 link.slots.clear()
@@ -525,7 +542,7 @@ class SyncClient:
                 batch.append(item)
                 size += cost
                 writes += n
-                queue.pop(0)
+                queue.popleft()
             batch_id = uuid.uuid4().hex[:12]
             ids = [item["id"] for item in batch]
             link.in_flight[batch_id] = ids

@@ -31,36 +31,18 @@ from app.model.changes import Change, Write
 from app.model.clock import MAX_DRIFT_MS, make_stamp, parse_stamp, wall_ms
 from app.model.document import Document
 from app.sync import protocol as p
+from app.sync.redact import redacting_logger
 from app.sync.roomlog import Access, RoomLog
 
 log = logging.getLogger(__name__)
 
 ROOM_PATH = re.compile(r"/rooms/([A-Za-z0-9_-]{1,64})/?")
-_SECRET = re.compile(r"(token=|Bearer\s+)[^\s&'\"]+", re.IGNORECASE)
 #: bytes of serialized changes per catch-up or snapshot message
 CHUNK_BYTES = 1024 * 1024
 #: a participant with more unsent bytes than this is not reading: its queue waits
 WRITE_HIGH_WATER = 512 * 1024
 #: the room state records the log seq it has applied after this many changes (and on close)
 SAVE_SEQ_EVERY = 1_000
-
-
-class _RedactTokens(logging.Filter):
-    """Keep room tokens out of every log line websockets writes (debug logs show headers)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _SECRET.search(message):
-            record.msg, record.args = _SECRET.sub(r"\1[redacted]", message), ()
-        return True
-
-
-def _ws_logger() -> logging.Logger:
-    logger = logging.getLogger("app.sync.server.websockets")
-    logger.setLevel(logging.WARNING)  # one line per connection is noise in a workshop
-    if not any(isinstance(f, _RedactTokens) for f in logger.filters):
-        logger.addFilter(_RedactTokens())
-    return logger
 
 
 def clamp_stamp(stamp: str, now_ms: int) -> str:
@@ -189,7 +171,8 @@ class SyncServer:
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_timeout,
             close_timeout=2,
-            logger=_ws_logger(),
+            # one line per connection is noise in a workshop; tokens are redacted anyway
+            logger=redacting_logger("app.sync.server.websockets", level=logging.WARNING),
         )
         sock = next(iter(self._server.sockets))
         self.port = sock.getsockname()[1]

@@ -201,3 +201,30 @@ def test_cld_sync_watch_keeps_the_file_in_step_until_stopped(tmp_path: Path) -> 
             editor.doc.close()
 
     asyncio.run(main())
+
+
+def test_a_stream_of_fast_edits_is_batched_not_flood_closed(tmp_path: Path) -> None:
+    """Hundreds of edits as fast as the file takes them go through without a rate-limit close."""
+    data = tmp_path / "server"
+    room = create_room(data)
+
+    async def main() -> None:
+        async with serving(data) as server:
+            closes: list[str] = []
+            c = LiveClient(
+                small_board(tmp_path / "a.cld"),
+                room_url(server.url, room),
+                room.tokens["editor"],
+                on_state=lambda s: closes.append(s.state),
+            ).start()
+            await until(lambda: c.online and c.drained(), what="online")
+            for i in range(300):
+                add_cards(c.doc, 1, f"fast{i}")
+                await asyncio.sleep(0)  # let the client run between edits
+            await until(c.drained, 20, "drained")
+            assert "offline" not in closes
+            assert len(server.rooms[room.id].doc.cards()) == 304
+            await c.stop()
+            c.doc.close()
+
+    asyncio.run(main())

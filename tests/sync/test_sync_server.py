@@ -465,3 +465,121 @@ def test_tls_when_certificate_and_key_are_given(tmp_path: Path) -> None:
                 await plain.sync_once(timeout=1)
 
     asyncio.run(main())
+
+
+def test_room_full_and_silent_connections_are_closed_with_reasons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the participant limit, or without hello in time, a connection is closed with a reason."""
+    monkeypatch.setattr(p, "MAX_PARTICIPANTS_PER_ROOM", 2)
+    monkeypatch.setattr(p, "HELLO_TIMEOUT_S", 0.3)
+    data = tmp_path / "server"
+    room = create_room(data)
+
+    async def main() -> None:
+        async with serving(data) as server:
+            url = room_url(server.url, room)
+            headers = {"Authorization": f"Bearer {room.tokens['editor']}"}
+            first = await connect(url, additional_headers=headers)
+            second = await connect(url, additional_headers=headers)
+            await _hello(first, "one")
+            await _hello(second, "two")
+            async with connect(url, additional_headers=headers) as third:
+                await third.send(p.dumps(p.Hello(protocol=p.PROTOCOL_VERSION, replica="three")))
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(third.recv(), 5)
+                assert third.close_code == p.CLOSE_ROOM_FULL and "full" in (
+                    third.close_reason or ""
+                )
+            await second.close()
+            async with connect(url, additional_headers=headers) as silent:
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(silent.recv(), 5)
+                assert silent.close_code == p.CLOSE_HELLO_EXPECTED
+            await first.close()
+
+    asyncio.run(main())
+
+
+def test_keepalive_drops_a_peer_that_stops_answering(tmp_path: Path) -> None:
+    """A participant whose connection goes silent is dropped by keepalive and the others see it leave."""
+    data = tmp_path / "server"
+    room = create_room(data)
+
+    async def main() -> None:
+        async with serving(data, ping_interval=0.2, ping_timeout=0.2) as server:
+            url = room_url(server.url, room)
+            a = LiveClient(
+                Document.new(tmp_path / "a.cld"), url, room.tokens["editor"], name="Ann"
+            ).start()
+            await until(lambda: a.online, what="a online")
+            headers = {"Authorization": f"Bearer {room.tokens['editor']}"}
+            frozen = await connect(url, additional_headers=headers, ping_interval=None)
+            await _hello(frozen, "frozen")
+            await until(lambda: len(a.client.participants) == 1, what="frozen joined")
+            frozen.transport.pause_reading()  # a laptop that went to sleep: no pongs
+            await until(lambda: not a.client.participants, 5, "frozen dropped")
+            assert len(server.rooms[room.id].participants) == 1
+            frozen.transport.abort()
+            await a.stop()
+            a.doc.close()
+
+    asyncio.run(main())
+
+
+def test_tokens_never_reach_the_logs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Even with debug logging, neither the header nor the ?token= of a join URL is logged."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="app.sync.server.websockets")
+    data = tmp_path / "server"
+    room = create_room(data)
+    other = create_room(data)
+    token = room.tokens["editor"]
+
+    async def main() -> None:
+        async with serving(data) as server:
+            async with connect(f"{server.url}/rooms/{room.id}?token={token}") as ws:
+                await _hello(ws)
+            with pytest.raises(InvalidStatus):
+                await connect(
+                    room_url(server.url, room),
+                    additional_headers={"Authorization": f"Bearer {other.tokens['viewer']}"},
+                )
+            doc = small_board(tmp_path / "a.cld")
+            await SyncClient(room_url(server.url, room), token, DocumentAdapter(doc)).sync_once(
+                timeout=10
+            )
+            doc.close()
+
+    asyncio.run(main())
+    # the test's own raw connections log as "websockets.client"; ours log under app.sync
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("app."))
+    assert "GET /rooms" in ours and "Authorization: Bearer [redacted]" in ours  # debug was on
+    for secret in (token, other.tokens["viewer"]):
+        assert secret not in ours
+
+
+def test_room_log_at_another_sqlalchemy_url(tmp_path: Path) -> None:
+    """With --db the room log lives at that URL and the merged state stays in the data folder."""
+    from app.sync.roomlog import RoomLog
+
+    url = f"sqlite:///{tmp_path / 'elsewhere' / 'log.db'}"
+    (tmp_path / "elsewhere").mkdir()
+    roomlog = RoomLog(url)
+    room = roomlog.create_room("Remote log")
+    roomlog.close()
+
+    async def main() -> None:
+        async with serving(tmp_path / "data", db_url=url) as server:
+            doc = small_board(tmp_path / "a.cld")
+            await SyncClient(
+                room_url(server.url, room), room.tokens["editor"], DocumentAdapter(doc)
+            ).sync_once()
+            assert len(server.roomlog.change_ids(room.id)) == doc.store.change_count()
+            doc.close()
+
+    asyncio.run(main())
+    assert not (tmp_path / "data" / "rooms.db").exists()
+    assert (tmp_path / "data" / "rooms" / f"{room.id}.cld").exists()
