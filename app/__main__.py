@@ -66,10 +66,11 @@ def screenshot(args: argparse.Namespace) -> int:
             window.resize(w, h)
             window.show()
             QApplication.processEvents()
-            window.view.fit()
+            if window.view is not None:
+                window.view.fit()
             if window.minimap is not None:
                 window.minimap.rerender()
-            window.grab().save(args.screenshot, "PNG")
+            window.grab().save(str(args.screenshot))
             window.close_document()
             window.close()
             print(f"wrote {args.screenshot}")

@@ -70,7 +70,7 @@ class InlineEditorItem(QGraphicsTextItem):
         painter.setPen(QPen(theme.SELECTION, 2))
         painter.setBrush(theme.BOARD_BG)
         painter.drawRoundedRect(frame, 6, 6)
-        super().paint(painter, option, widget)
+        super().paint(painter, option, widget)  # type: ignore[arg-type]
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -217,7 +217,7 @@ class BoardEditor(QObject):
         if data is None:
             mime = QApplication.clipboard().mimeData()
             raw = (
-                bytes(mime.data(CLIPBOARD_MIME))
+                bytes(mime.data(CLIPBOARD_MIME).data())
                 if mime.hasFormat(CLIPBOARD_MIME)
                 else mime.text().encode()
             )

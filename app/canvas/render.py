@@ -81,7 +81,7 @@ def save_png(
     layers: Iterable[str] | None = None,
 ) -> QImage:
     image = render_image(doc, size=size, scale=scale, layers=layers)
-    if not image.save(str(out), "PNG"):
+    if not image.save(str(out)):
         raise OSError(f"could not write {out}")
     return image
 

@@ -178,8 +178,8 @@ class BoardScene(QGraphicsScene):
             label = LaneLabelItem(lane, lay)
             self.label_items[lane.id] = label
             self._add_frame(label, self.label_group)
-        for band in lay.layer_bands:
-            self._add_frame(LayerStripItem(band, lay), self.label_group)
+        for layer_band in lay.layer_bands:
+            self._add_frame(LayerStripItem(layer_band, lay), self.label_group)
         for stage in lay.stages:
             header = StageHeaderItem(stage, lay, self.layouter.stage_count(stage.id))
             self.stage_items[stage.id] = header
@@ -197,9 +197,9 @@ class BoardScene(QGraphicsScene):
             )
             self._add_frame(chip, self.label_group, 1)
         for curve in lay.curves:
-            lane = lay.lane(curve.lane)
-            if lane is not None:
-                self._add_frame(EmotionCurveItem(curve, lane, lay))
+            curve_lane = lay.lane(curve.lane)
+            if curve_lane is not None:
+                self._add_frame(EmotionCurveItem(curve, curve_lane, lay))
 
     def _add_frame(
         self, item: QGraphicsItem, group: PinnedGroup | None = None, z_offset: float = 0.0
@@ -221,9 +221,9 @@ class BoardScene(QGraphicsScene):
             self.removeItem(item)
             self._frame.remove(item)
         for curve in lay.curves:
-            lane = lay.lane(curve.lane)
-            if lane is not None:
-                self._add_frame(EmotionCurveItem(curve, lane, lay))
+            curve_lane = lay.lane(curve.lane)
+            if curve_lane is not None:
+                self._add_frame(EmotionCurveItem(curve, curve_lane, lay))
 
     def set_layers(self, layers: Iterable[str] | None) -> None:
         """Show only some layers (None: all); rebuilds the items."""

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, QStandardPaths, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QUndoStack
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QContextMenuEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -102,7 +111,7 @@ class MainWindow(QMainWindow):
     ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))  # type: ignore[arg-type]
+            action.setShortcut(QKeySequence(shortcut))  # type: ignore[call-overload]
         if icon_name:
             action.setIcon(icon(icon_name))
         if tip:
@@ -141,17 +150,13 @@ class MainWindow(QMainWindow):
         self.act_add_stage = self._action("Add &Stage", self.add_stage, None, "stage")
         self.act_vote = self._action("&Vote on Card", self.vote, "V")
         self.act_zoom_in = self._action(
-            "Zoom &In", lambda: self.view and self.view.zoom_in(), K.ZoomIn, "zoom-in"
+            "Zoom &In", lambda: self._view_call("zoom_in"), K.ZoomIn, "zoom-in"
         )
         self.act_zoom_out = self._action(
-            "Zoom &Out", lambda: self.view and self.view.zoom_out(), K.ZoomOut, "zoom-out"
+            "Zoom &Out", lambda: self._view_call("zoom_out"), K.ZoomOut, "zoom-out"
         )
-        self.act_fit = self._action(
-            "&Fit Board", lambda: self.view and self.view.fit(), "Ctrl+0", "fit"
-        )
-        self.act_actual = self._action(
-            "&100 %", lambda: self.view and self.view.zoom_actual(), "Ctrl+1"
-        )
+        self.act_fit = self._action("&Fit Board", lambda: self._view_call("fit"), "Ctrl+0", "fit")
+        self.act_actual = self._action("&100 %", lambda: self._view_call("zoom_actual"), "Ctrl+1")
         self.layer_actions: dict[str, QAction] = {}
         for layer, label in (
             (Layer.JOURNEY, "Customer &Journey"),
@@ -177,7 +182,7 @@ class MainWindow(QMainWindow):
             (".svg", "SVG picture\u2026"),
             (".pdf", "PDF poster\u2026"),
         ):
-            export_menu.addAction(label, lambda s=suffix: self.export(s))
+            export_menu.addAction(label, partial(self.export, suffix))
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
@@ -193,7 +198,7 @@ class MainWindow(QMainWindow):
             for kind in LANE_KINDS_BY_LAYER[layer]:
                 lane_menu.addAction(
                     f"{layer.value.capitalize()}: {kind.value.replace('_', ' ')}",
-                    lambda k=kind.value: self.add_lane(k),
+                    partial(self.add_lane, kind.value),
                 )
         view = bar.addMenu("&View")
         view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual])
@@ -233,6 +238,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.status_file, 1)
         bar.addPermanentWidget(self.status_selection)
         bar.addPermanentWidget(self.status_zoom)
+
+    def _view_call(self, method: str) -> None:
+        if self.view is not None:
+            getattr(self.view, method)()
 
     def _ed(self, method: str) -> None:
         if self.editor is not None and (self.editor.inline is None):
@@ -400,8 +409,8 @@ class MainWindow(QMainWindow):
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent_files", [])
         if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
+            return [value]
+        return [str(v) for v in value] if isinstance(value, list) else []
 
     def _add_recent(self, path: Path) -> None:
         if not self.remember:
@@ -413,7 +422,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         files = [f for f in self.recent_files() if Path(f).exists()]
         for f in files:
-            self.recent_menu.addAction(Path(f).name, lambda p=f: self.open_path(p)).setStatusTip(f)
+            self.recent_menu.addAction(Path(f).name, partial(self.open_path, f)).setStatusTip(f)
         if not files:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
@@ -490,10 +499,10 @@ class MainWindow(QMainWindow):
         n = len(self.scene.selectedItems())
         self.status_selection.setText(f"{n} selected" if n else "")
 
-    def _context_menu(self, event: object) -> None:
+    def _context_menu(self, event: QContextMenuEvent) -> None:
         if self.scene is None or self.view is None or self.editor is None:
             return
-        pos = self.view.mapToScene(event.pos())  # type: ignore[attr-defined]
+        pos = self.view.mapToScene(event.pos())
         item = self.scene.top_item_at(pos)
         cell = self.scene.layout.cell_at(pos.x(), pos.y())
         if cell is not None:
@@ -543,7 +552,7 @@ class MainWindow(QMainWindow):
             menu.addAction(self.act_paste)
         else:
             menu.addActions([self.act_add_stage, self.act_fit])
-        menu.exec(event.globalPos())  # type: ignore[attr-defined]
+        menu.exec(event.globalPos())
 
     def about(self) -> None:
         QMessageBox.about(
@@ -595,7 +604,7 @@ def make_app() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
-    app.setApplicationDisplayName(APP)
+    QGuiApplication.setApplicationDisplayName(APP)
     theme.load_fonts()
     load_stylesheet(app)  # type: ignore[arg-type]
     return app  # type: ignore[return-value]

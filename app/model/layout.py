@@ -667,7 +667,7 @@ class BoardLayouter:
         lay.height = y + o.margin
         lay.lines = []
         blueprint = [ln for ln in lay.lanes if ln.layer == Layer.BLUEPRINT.value]
-        for name, label, above, below in SEPARATORS:
+        for name, line_label, above, below in SEPARATORS:
             last_above = max(
                 (i for i, ln in enumerate(blueprint) if ln.kind in above), default=None
             )
@@ -676,7 +676,7 @@ class BoardLayouter:
                 lay.lines.append(
                     SeparatorLine(
                         name,
-                        label,
+                        line_label,
                         blueprint[first_below].y,
                         o.layer_strip_width,
                         lay.width - o.margin,
@@ -806,7 +806,7 @@ class BoardLayouter:
             place.update(c for c in self._rel if c[1] in moved_stages or c[0] in moved_lanes)
         for cell in place:
             self._place_cell(cell, delta)
-        reroute = set()
+        reroute: set[str] = set()
         for cid in delta.cards | delta.removed_cards:
             reroute.update(self._links_of.get(cid, ()))
         for lid in reroute:

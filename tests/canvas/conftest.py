@@ -65,6 +65,22 @@ def build_board(path: Path) -> tuple[Document, dict[str, str]]:
     return doc, ids
 
 
+@pytest.fixture(autouse=True)
+def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Message boxes are recorded instead of shown: a modal dialog would hang offscreen."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[tuple[str, str]] = []
+
+    def record(_parent: Any, title: str, text: str, *args: Any, **kwargs: Any) -> Any:
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    for name in ("critical", "warning", "information", "question"):
+        monkeypatch.setattr(QMessageBox, name, record)
+    return shown
+
+
 @pytest.fixture
 def board(tmp_path: Path) -> Iterator[tuple[Document, dict[str, str]]]:
     doc, ids = build_board(tmp_path / "board.cld")

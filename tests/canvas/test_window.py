@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QMessageBox
 
 from app.__main__ import main as desktop_main
 from app.canvas import window as window_module
 from app.canvas.window import MainWindow
 from app.cli import main as cld_main
 from app.model.document import Document
+from app.model.store import DesignFileError
 
 
 @pytest.fixture
@@ -34,15 +34,16 @@ def test_window_shows_the_design(win, board) -> None:
     assert win.status_file.text() == str(doc.path)
 
 
-def test_bad_file_is_explained_and_the_app_keeps_running(win, tmp_path: Path, monkeypatch) -> None:
+def test_bad_file_is_explained_and_the_app_keeps_running(win, tmp_path: Path, dialogs) -> None:
     """Opening a file that is not a design shows the model's message; the board stays open."""
     bad = tmp_path / "notes.cld"
     bad.write_text("this is not a design")
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
     before = win.doc
     assert win.open_path(bad) is False
-    assert shown and "notes.cld" in shown[0] or shown
+    assert len(dialogs) == 1 and dialogs[0][0] == "Cannot open this design"
+    with pytest.raises(DesignFileError) as model_error:
+        Document.open(bad)
+    assert dialogs[0][1] == str(model_error.value)
     assert win.doc is before and win.scene is not None
 
 
@@ -103,9 +104,9 @@ def test_recent_files_are_kept(qtbot, board, tmp_path: Path) -> None:
     w.close()
 
 
-def test_export_png_and_json_from_the_window(win, tmp_path: Path) -> None:
+def test_export_png_and_json_from_the_window(win, tmp_path: Path, dialogs) -> None:
     """File > Export writes a PNG picture and a JSON file through the CLI's exporters."""
-    assert "wrote" in win.export_to(tmp_path / "board.png")
+    assert "wrote" in win.export_to(tmp_path / "board.png"), dialogs
     assert QImage(str(tmp_path / "board.png")).width() > 500
     win.export_to(tmp_path / "board.json")
     assert (tmp_path / "board.json").stat().st_size > 100
