@@ -175,18 +175,22 @@ class BoardEditor(QObject):
         )
 
     def delete_selection(self) -> bool:
+        """Delete the selected cards (with their links and votes) and links; stages and lanes
+        only when nothing else is selected, so a rubber band over the board never takes a
+        whole column or row with it."""
         cards = self.scene.selected_ids("card")
         changes: list[Edit] = edits.delete_cards(self.doc, cards) if cards else []
         for lid in self.scene.selected_ids("link"):
             if not any(e[1] == lid for e in changes):
                 changes.append(("link", lid, "deleted", True))
-        stages = self.scene.selected_ids("stage")
-        for sid in stages:
-            changes.append(("stage", sid, "deleted", True))
-        n = len(cards) + len(stages)
-        return self.push(
-            commands.DeleteCommand, changes, f"Delete {n or 'link'} item{'s' * (n > 1)}"
-        )
+        frames: list[Edit] = []
+        if not changes:
+            for etype in ("stage", "lane"):
+                frames += [(etype, eid, "deleted", True) for eid in self.scene.selected_ids(etype)]
+        changes += frames
+        n = len(cards) or len(frames) or len(changes)
+        what = "card" if cards else ("item" if frames else "link")
+        return self.push(commands.DeleteCommand, changes, f"Delete {n} {what}{'s' * (n > 1)}")
 
     def link(self, source: str, target: str, kind: str | None = None) -> str | None:
         if source == target:

@@ -123,6 +123,8 @@ class BoardScene(QGraphicsScene):
         items = [i for i in self.selectedItems() if getattr(i, "entity_type", "") == entity_type]
         if entity_type == "card":
             items.sort(key=lambda i: (i.box.x, i.box.y))  # type: ignore[attr-defined]
+        if entity_type == "lane":  # the band and the label are both lanes; count each once
+            return list(dict.fromkeys(i.id for i in items))  # type: ignore[attr-defined]
         return [i.id for i in items]  # type: ignore[attr-defined]
 
     def card_item_at(self, pos: QPointF) -> CardItem | None:
@@ -156,7 +158,9 @@ class BoardScene(QGraphicsScene):
 
     def _build_frame(self) -> None:
         """Background, bands, labels, headers, lines and curves: a few dozen items."""
-        kept = [i.id for i in self.selectedItems() if isinstance(i, StageHeaderItem)]
+        kept = [
+            i.id for i in self.selectedItems() if isinstance(i, StageHeaderItem | LaneLabelItem)
+        ]
         for item in self._frame:
             self.removeItem(item)
         self._frame = []
@@ -178,6 +182,8 @@ class BoardScene(QGraphicsScene):
             label = LaneLabelItem(lane, lay)
             self.label_items[lane.id] = label
             self._add_frame(label, self.label_group)
+            if lane.id in kept:
+                label.setSelected(True)
         for layer_band in lay.layer_bands:
             self._add_frame(LayerStripItem(layer_band, lay), self.label_group)
         for stage in lay.stages:

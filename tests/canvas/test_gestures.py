@@ -200,3 +200,31 @@ def test_drag_lane_label_reorders_lanes_within_its_layer(canvas, board) -> None:
     assert after[:2] == [ids["Touchpoints"], ids["Actions"]]
     canvas.editor.undo_stack.undo()
     assert [ln.id for ln in doc.lanes("journey")] == before
+
+
+def test_drag_many_selected_cards_moves_them_together(canvas, board) -> None:
+    """Two selected cards dragged to another cell land there in order, in one undo entry."""
+    doc, ids = board
+    before = state(doc)
+    canvas.editor.select([ids["A1"], ids["A2"]])
+    x, y, w, h = canvas.scene.layout.cell_rect(ids["Actions"], ids["Onboard"])
+    canvas.drag(canvas.card_center(ids["A1"]), (x + w / 2, y + h / 2))
+    assert cell_titles(doc, ids["Actions"], ids["Onboard"]) == ["A1", "A2"]
+    assert cell_titles(doc, ids["Actions"], ids["Acquire"]) == ["A3"]
+    assert canvas.editor.undo_stack.count() == 1
+    undo_redo_roundtrip(canvas, before, state(doc))
+
+
+def test_delete_removes_a_selected_lane_but_not_with_cards(canvas, board) -> None:
+    """A lane selected alone is deleted; selected with cards, only the cards go."""
+    doc, ids = board
+    canvas.scene.label_items[ids["Sales"]].setSelected(True)
+    canvas.scene.cards[ids["A1"]].setSelected(True)
+    canvas.editor.delete_selection()
+    assert doc.card(ids["A1"]).deleted and doc.is_visible("lane", ids["Sales"])
+    canvas.scene.clearSelection()
+    canvas.scene.label_items[ids["Sales"]].setSelected(True)
+    canvas.editor.delete_selection()
+    assert not doc.is_visible("lane", ids["Sales"]) and ids["S1"] not in canvas.scene.cards
+    canvas.editor.undo_stack.undo()
+    assert ids["S1"] in canvas.scene.cards

@@ -171,3 +171,17 @@ def test_typing_in_the_inline_editor_is_not_taken_by_shortcuts(win, board, qtbot
     QTest.keyClick(view.viewport(), Qt.Key.Key_Return)
     assert doc.card(ids["T1"]).title == "Never vanis"
     assert len(doc.cards()) == 11 and not doc.votes()
+
+
+def test_properties_edit_a_lane_kind_within_its_layer(win, board) -> None:
+    """A selected lane offers only its layer's kinds; picking one changes the lane."""
+    doc, ids = board
+    win.scene.label_items[ids["Back stage"]].setSelected(True)
+    panel = win.properties
+    assert panel.target == ("lane", ids["Back stage"])
+    combo = panel.field_widget("kind")
+    kinds = [combo.itemData(i) for i in range(combo.count())]
+    assert "support" in kinds and "team" not in kinds and "touchpoints" not in kinds
+    combo.setCurrentIndex(kinds.index("support"))
+    combo.activated.emit(kinds.index("support"))
+    assert doc.lane(ids["Back stage"]).kind == "support"

@@ -104,6 +104,8 @@ class LaneLabelItem(_Painted):
 
     def __init__(self, lane: LaneBand, layout: BoardLayout) -> None:
         super().__init__(QRectF())
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.set_lane(lane, layout)
 
     def set_lane(self, lane: LaneBand, layout: BoardLayout) -> None:
@@ -129,6 +131,10 @@ class LaneLabelItem(_Painted):
         painter.drawLine(QPointF(r.left(), r.bottom()), QPointF(r.right(), r.bottom()))
         painter.setPen(QPen(theme.color("#CED4DA"), 1))
         painter.drawLine(QPointF(r.right(), r.top()), QPointF(r.right(), r.bottom()))
+        if self.isSelected():
+            painter.setPen(QPen(theme.SELECTION, 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(r.adjusted(1, 1, -1, -1))
         if painter.worldTransform().m11() < 0.3:
             return
         _fill, accent = theme.card_colors(lane.kind)
