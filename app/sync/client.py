@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
 from app.model.changes import Change
 from app.model.document import ChangeRejected, Document, DocumentEvent
@@ -283,7 +283,7 @@ class SyncClient:
             except SyncRefused as exc:
                 await self._report("refused", detail=str(exc))
                 raise
-            except (OSError, ConnectionClosed, InvalidStatus, TimeoutError, ValueError) as exc:
+            except (OSError, WebSocketException, TimeoutError, ValueError) as exc:
                 log.info("sync connection lost: %s", exc)
             if self._stop.is_set():
                 break
@@ -316,7 +316,7 @@ class SyncClient:
                 last_error = (
                     f"cannot reach {self.url}: {exc.strerror or exc}; is the server running?"
                 )
-            except (ConnectionClosed, InvalidStatus, TimeoutError, ValueError) as exc:
+            except (WebSocketException, TimeoutError, ValueError) as exc:
                 last_error = str(exc) or type(exc).__name__
             await self._report("offline", detail=last_error)
             attempt = 1 if self._welcomed else attempt + 1

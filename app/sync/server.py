@@ -15,6 +15,7 @@ import re
 import signal
 import ssl
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -149,7 +150,9 @@ class SyncServer:
         self.ping_timeout = ping_timeout
         self.flush_interval = 1.0 / flush_per_second
         self.rooms: dict[str, Room] = {}
-        self._access: dict[int, Access] = {}
+        self._access: weakref.WeakKeyDictionary[ServerConnection, Access] = (
+            weakref.WeakKeyDictionary()
+        )
         self._server: Server | None = None
         self._closing = False
         self._counter = 0
@@ -268,13 +271,13 @@ class SyncServer:
             return _respond(
                 connection, 401, "Unknown room token: ask the facilitator for a new join link."
             )
-        self._access[id(connection)] = access
+        self._access[connection] = access
         return None
 
     # -- connections -----------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        access = self._access.pop(id(ws), None)
+        access = self._access.pop(ws, None)
         if access is None:  # cannot happen: the handshake checked it
             await ws.close(p.CLOSE_INVALID_MESSAGE, "no access")
             return
@@ -469,7 +472,10 @@ class SyncServer:
             await room.wake.wait()
             room.wake.clear()
             await asyncio.sleep(0)  # pushes already received join this transaction
-            self._commit(room)
+            try:
+                self._commit(room)
+            except Exception:  # a bug must not stop the room: unacked pushes are resent
+                log.exception("room %s: committing pushes failed", room.id)
 
     def _commit(self, room: Room) -> None:
         """Write every pending push in one transaction, then ack and broadcast."""

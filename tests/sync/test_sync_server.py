@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.model.document import Document
 from app.sync import protocol as p
-from app.sync.client import DocumentAdapter, SyncClient, SyncRefused
+from app.sync.client import DocumentAdapter, SyncClient, SyncRefused, SyncTimeout
 
 
 def test_three_clients_converge_and_late_joiner_gets_board(tmp_path: Path) -> None:
@@ -461,7 +461,7 @@ def test_tls_when_certificate_and_key_are_given(tmp_path: Path) -> None:
                 room.tokens["editor"],
                 DocumentAdapter(Document.new(tmp_path / "b.cld")),
             )
-            with pytest.raises(Exception):  # noqa: B017 - a plain client cannot talk to a TLS server
+            with pytest.raises(SyncTimeout):  # a plain client cannot talk to a TLS server
                 await plain.sync_once(timeout=1)
 
     asyncio.run(main())
