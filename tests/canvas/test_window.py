@@ -185,3 +185,44 @@ def test_properties_edit_a_lane_kind_within_its_layer(win, board) -> None:
     combo.setCurrentIndex(kinds.index("support"))
     combo.activated.emit(kinds.index("support"))
     assert doc.lane(ids["Back stage"]).kind == "support"
+
+
+def test_find_jumps_to_matches_in_turn(win, board) -> None:
+    """Typing in Find highlights matches; Enter selects the next one and scrolls to it."""
+    doc, ids = board
+    win.find_box.setText("a")  # A1..A4 by title
+    assert len(win._matches) >= 4
+    win.find_next()
+    first = win.scene.selected_ids("card")
+    win.find_next()
+    second = win.scene.selected_ids("card")
+    assert len(first) == len(second) == 1 and first != second
+    item = win.scene.cards[second[0]]
+    assert win.view.visible_scene_rect().intersects(item.sceneBoundingRect())
+
+
+def test_paste_into_another_board(qtbot, board, tmp_path: Path) -> None:
+    """Cards copied from one board paste into another board's clicked cell."""
+    from conftest import Canvas
+
+    doc, ids = board
+    first = Canvas(qtbot, doc)
+    first.editor.select([ids["A1"], ids["T1"]])
+    first.editor.copy_selection()
+    other = Document.new(tmp_path / "other.cld", name="Other")
+    from app.model import edits
+
+    sid, e = edits.add_stage(other, "Only stage")
+    other.commit(e)
+    lid, e = edits.add_lane(other, "Only lane", "actions")
+    other.commit(e)
+    second = Canvas(qtbot, other)
+    try:
+        second.editor.last_cell = (lid, sid)
+        new = second.editor.paste()
+        assert [c.title for c in other.cards_in(lid, sid)] == ["A1", "T1"]
+        assert len(other.links()) == 1 and set(new) == {c.id for c in other.cards()}
+    finally:
+        first.scene.close()
+        second.scene.close()
+        other.close()
