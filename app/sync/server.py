@@ -17,7 +17,7 @@ import ssl
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,18 +28,17 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from app.model.changes import Change, Write
+from app.model.changes import Change
 from app.model.clock import MAX_DRIFT_MS, make_stamp, parse_stamp, wall_ms
 from app.model.document import Document
 from app.sync import protocol as p
 from app.sync.redact import redacting_logger
 from app.sync.roomlog import Access, RoomLog
+from app.sync.snapshot import chunks, snapshot_changes
 
 log = logging.getLogger(__name__)
 
 ROOM_PATH = re.compile(r"/rooms/([A-Za-z0-9_-]{1,64})/?")
-#: bytes of serialized changes per catch-up or snapshot message
-CHUNK_BYTES = 1024 * 1024
 #: a participant with more unsent bytes than this is not reading: its queue waits
 WRITE_HIGH_WATER = 512 * 1024
 #: the room state records the log seq it has applied after this many changes (and on close)
@@ -551,42 +550,8 @@ class SyncServer:
         """
         return [
             p.changes_message(0, room.seq if last else 0, chunk, snapshot=True)
-            for chunk, last in _chunks(snapshot_changes(room.doc))
+            for chunk, last in chunks(snapshot_changes(room.doc))
         ]
-
-
-def snapshot_changes(doc: Document) -> list[str]:
-    """The Document's state as serialized Changes (see ``SyncServer._snapshot``)."""
-    store = doc.store
-    grouped: dict[str, tuple[str, list[Write]]] = {}
-    for etype, records in store.load_records().items():
-        for eid, rec in records.items():
-            for fname, reg in rec.registers.items():
-                entry = grouped.setdefault(reg.change_id, (reg.stamp, []))
-                entry[1].append(Write(etype, eid, fname, rec.values.get(fname), reg.bases))
-    for d in store.displaced():
-        entry = grouped.setdefault(d.change_id, (d.stamp, []))
-        entry[1].append(Write(d.entity_type, d.entity_id, d.field, d.value, d.bases))
-    authors = store.change_authors(grouped)
-    out = []
-    for cid, (stamp, writes) in sorted(grouped.items(), key=lambda kv: kv[1][0]):
-        change = Change.model_construct(
-            id=cid, stamp=stamp, author=authors.get(cid, ""), writes=tuple(writes)
-        )
-        out.append(p.change_json(change))
-    return out
-
-
-def _chunks(texts: Sequence[str]) -> list[tuple[list[str], bool]]:
-    chunks: list[list[str]] = [[]]
-    size = 0
-    for text in texts:
-        if chunks[-1] and (len(chunks[-1]) >= p.CATCHUP_CHUNK or size + len(text) > CHUNK_BYTES):
-            chunks.append([])
-            size = 0
-        chunks[-1].append(text)
-        size += len(text)
-    return [(chunk, i == len(chunks) - 1) for i, chunk in enumerate(chunks)]
 
 
 def _respond(connection: ServerConnection, status: int, text: str) -> Response:
