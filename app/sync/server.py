@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 ROOM_PATH = re.compile(r"/rooms/([A-Za-z0-9_-]{1,64})/?")
 #: a participant with more unsent bytes than this is not reading: its queue waits
 WRITE_HIGH_WATER = 512 * 1024
+#: seconds an empty room stays loaded
+ROOM_IDLE_S = 300.0
 #: the room state records the log seq it has applied after this many changes (and on close)
 SAVE_SEQ_EVERY = 1_000
 
@@ -120,6 +122,7 @@ class Room:
     writer: asyncio.Task[None] | None = None
     saved_seq: int = 0
     flush_handle: asyncio.TimerHandle | None = None
+    unload_handle: asyncio.TimerHandle | None = None
     last_flush: float = 0.0
 
 
@@ -218,8 +221,9 @@ class SyncServer:
         for room in self.rooms.values():
             if room.writer is not None:
                 room.writer.cancel()
-            if room.flush_handle is not None:
-                room.flush_handle.cancel()
+            for handle in (room.flush_handle, room.unload_handle):
+                if handle is not None:
+                    handle.cancel()
             self._save_seq(room)
             room.doc.close()
         self.rooms.clear()
@@ -358,6 +362,9 @@ class SyncServer:
         for other in room.participants.values():
             other.send(joined)
         room.participants[me.id] = me
+        if room.unload_handle is not None:
+            room.unload_handle.cancel()
+            room.unload_handle = None
         self._start_writer(room, me)
         return me
 
@@ -370,6 +377,21 @@ class SyncServer:
         for other in room.participants.values():
             other.presence.pop(me.id, None)
             other.send(left)
+        if not room.participants and not self._closing:
+            loop = asyncio.get_running_loop()
+            room.unload_handle = loop.call_later(ROOM_IDLE_S, self._unload, room)
+
+    def _unload(self, room: Room) -> None:
+        """Close a room nobody used for ROOM_IDLE_S; it reopens from its files on the next hello."""
+        room.unload_handle = None
+        if room.participants or self.rooms.get(room.id) is not room:
+            return
+        self._commit(room)
+        if room.writer is not None:
+            room.writer.cancel()
+        self._save_seq(room)
+        room.doc.close()
+        del self.rooms[room.id]
 
     def _start_writer(self, room: Room, me: Connected) -> None:
         if me.writer is None:

@@ -583,3 +583,29 @@ def test_room_log_at_another_sqlalchemy_url(tmp_path: Path) -> None:
     asyncio.run(main())
     assert not (tmp_path / "data" / "rooms.db").exists()
     assert (tmp_path / "data" / "rooms" / f"{room.id}.cld").exists()
+
+
+def test_an_idle_room_is_unloaded_and_reopens_with_its_board(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A room left empty is closed after a while; the next participant still gets the board."""
+    import app.sync.server as server_module
+
+    monkeypatch.setattr(server_module, "ROOM_IDLE_S", 0.1)
+    data = tmp_path / "server"
+    room = create_room(data)
+
+    async def main() -> None:
+        async with serving(data) as server:
+            url = room_url(server.url, room)
+            doc = small_board(tmp_path / "a.cld")
+            await SyncClient(url, room.tokens["editor"], DocumentAdapter(doc)).sync_once()
+            await until(lambda: room.id not in server.rooms, 5, "room unloaded")
+            late = Document.new(tmp_path / "late.cld")
+            result = await SyncClient(url, room.tokens["viewer"], DocumentAdapter(late)).sync_once()
+            assert result.seq == doc.store.change_count()
+            assert board_state(late) == board_state(doc)
+            for d in (doc, late):
+                d.close()
+
+    asyncio.run(main())
