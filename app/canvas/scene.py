@@ -7,6 +7,7 @@ says moved. It never changes the model; gestures go through ``BoardEditor``.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -145,6 +146,15 @@ class BoardScene(QGraphicsScene):
     # -- building -----------------------------------------------------------------------
 
     def _build(self) -> None:
+        paused = gc.isenabled()
+        gc.disable()  # 10,000 items and their wrappers: no point scanning them mid-build
+        try:
+            self._build_items()
+        finally:
+            if paused:
+                gc.enable()
+
+    def _build_items(self) -> None:
         lay = self.layout
         self._build_frame()
         for box in lay.cards.values():

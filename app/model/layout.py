@@ -33,9 +33,10 @@ have a fixed height; their cards sit at the height of their sentiment (+2 at the
 from __future__ import annotations
 
 import bisect
+import gc
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -126,14 +127,21 @@ SEPARATORS: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
 # -- text measure ----------------------------------------------------------------------------
 
 
+class _Advances(dict[str, int]):
+    """Character -> advance in 1/1000 em; characters outside the table get ``_W_OTHER``."""
+
+    def __missing__(self, key: str) -> int:
+        return _W_OTHER
+
+
+_ADV_REGULAR = _Advances({chr(32 + i): w for i, w in enumerate(_W_REGULAR)})
+_ADV_BOLD = _Advances({chr(32 + i): w for i, w in enumerate(_W_BOLD)})
+
+
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
     """Width of one line of text at ``size`` points in DejaVu Sans (regular or bold)."""
-    table = _W_BOLD if bold else _W_REGULAR
-    total = 0
-    for ch in text:
-        code = ord(ch) - 32
-        total += table[code] if 0 <= code < 95 else _W_OTHER
-    return total * size / 1000.0
+    table = _ADV_BOLD if bold else _ADV_REGULAR
+    return sum(map(table.__getitem__, text)) * size / 1000.0
 
 
 def elide(text: str, width: float, size: float, *, bold: bool = False) -> str:
@@ -166,21 +174,26 @@ def wrap_text(
     """Greedy word wrap into lines no wider than ``width``; the last kept line gets an
     ellipsis when ``max_lines`` cuts the text. Empty text gives no lines."""
     lines: list[str] = []
+    space = text_width(" ", size, bold=bold)
     for paragraph in text.split("\n"):
-        current = ""
+        current, current_w = "", 0.0
         for word in paragraph.split():
-            candidate = f"{current} {word}" if current else word
-            if text_width(candidate, size, bold=bold) <= width:
-                current = candidate
+            word_w = text_width(word, size, bold=bold)
+            if current and current_w + space + word_w <= width:
+                current, current_w = f"{current} {word}", current_w + space + word_w
+                continue
+            if not current and word_w <= width:
+                current, current_w = word, word_w
                 continue
             if current:
                 lines.append(current)
-            if text_width(word, size, bold=bold) > width:
+            if word_w > width:
                 pieces = _break_word(word, width, size, bold)
                 lines.extend(pieces[:-1])
                 current = pieces[-1]
+                current_w = text_width(current, size, bold=bold)
             else:
-                current = word
+                current, current_w = word, word_w
         if current:
             lines.append(current)
     if max_lines and len(lines) > max_lines:
@@ -478,6 +491,16 @@ class BoardLayouter:
     # -- full pass ------------------------------------------------------------------------
 
     def _full(self) -> None:
+        # tens of thousands of small objects: the cyclic GC would scan them over and over
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._full_pass()
+        finally:
+            if paused:
+                gc.enable()
+
+    def _full_pass(self) -> None:
         doc, o = self.doc, self.options
         self._stages = doc.stages()
         self._lanes = [ln for ln in doc.lanes() if self.layers is None or ln.layer in self.layers]
@@ -693,7 +716,23 @@ class BoardLayouter:
             return
         cards = self.layout.cards
         for box in rel[1]:
-            placed = replace(box, x=stage.x + box.x, y=lane.y + box.y)
+            # the constructor, not dataclasses.replace(): this runs once per card
+            placed = CardBox(
+                box.id,
+                box.lane,
+                box.stage,
+                stage.x + box.x,
+                lane.y + box.y,
+                box.w,
+                box.h,
+                box.lines,
+                box.footer,
+                box.votes,
+                box.kind,
+                box.lane_kind,
+                box.sentiment,
+                box.color,
+            )
             if delta is not None and cards.get(box.id) != placed:
                 delta.cards.add(box.id)
             cards[box.id] = placed

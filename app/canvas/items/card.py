@@ -65,12 +65,17 @@ class CardItem(QGraphicsItem):
         self.box = box
         self.highlighted = False
         self.hovered = False
-        self._path = _shape_path(box)
+        self._shape: QPainterPath | None = None  # made on first use: most cards are never hit
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
         self.setZValue(10)
         self.setPos(box.x, box.y)
-        self.setToolTip(" ".join(box.lines))
+
+    @property
+    def _path(self) -> QPainterPath:
+        if self._shape is None:
+            self._shape = _shape_path(self.box)
+        return self._shape
 
     # -- model -> item ----------------------------------------------------------------------
 
@@ -79,12 +84,10 @@ class CardItem(QGraphicsItem):
         old = self.box
         if (old.w, old.h, old.kind, old.lane_kind) != (box.w, box.h, box.kind, box.lane_kind):
             self.prepareGeometryChange()
-            self._path = _shape_path(box)
+            self._shape = None
         self.box = box
         if (old.x, old.y) != (box.x, box.y):
             self.setPos(box.x, box.y)
-        if old.lines != box.lines:
-            self.setToolTip(" ".join(box.lines))
         self.update()
 
     def set_highlighted(self, on: bool) -> None:
@@ -110,6 +113,7 @@ class CardItem(QGraphicsItem):
 
     def hoverEnterEvent(self, event: object) -> None:  # noqa: D102
         self.hovered = True
+        self.setToolTip(" ".join(self.box.lines))  # here, not at creation: 5,000 cards add up
         self.update()
 
     def hoverLeaveEvent(self, event: object) -> None:  # noqa: D102
@@ -140,7 +144,7 @@ class CardItem(QGraphicsItem):
         elif selected:
             painter.setPen(QPen(theme.SELECTION, 2))
         else:
-            painter.setPen(QPen(theme.color(accent.name(), 110), 1))
+            painter.setPen(QPen(theme.border_color(accent.name()), 1))
         painter.drawPath(self._path)
         emotions = box.lane_kind == "emotions"
         if emotions:
@@ -171,7 +175,7 @@ class CardItem(QGraphicsItem):
         """Grey bars where the lines are: readable shape at small zoom, no text cost."""
         box = self.box
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(theme.color("#1F2937", 60))
+        painter.setBrush(theme.TEXT_BAR)
         x = 22.0 if box.lane_kind == "emotions" else _OPT.card_padding + 2
         y = _OPT.card_padding + 4
         for line in box.lines[:3]:

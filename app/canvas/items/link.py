@@ -23,16 +23,15 @@ def route_path(points: tuple[tuple[float, float], ...]) -> QPainterPath:
     radius = 6.0
     for i in range(1, len(points) - 1):
         (ax, ay), (bx, by), (cx, cy) = points[i - 1], points[i], points[i + 1]
-        d1 = math.hypot(bx - ax, by - ay)
-        d2 = math.hypot(cx - bx, cy - by)
+        # routes are orthogonal: segment lengths are plain differences
+        d1 = abs(bx - ax) + abs(by - ay)
+        d2 = abs(cx - bx) + abs(cy - by)
         r = min(radius, d1 / 2, d2 / 2)
         if r < 0.5:
             path.lineTo(bx, by)
             continue
-        p1 = QPointF(bx - (bx - ax) / d1 * r, by - (by - ay) / d1 * r)
-        p2 = QPointF(bx + (cx - bx) / d2 * r, by + (cy - by) / d2 * r)
-        path.lineTo(p1)
-        path.quadTo(QPointF(bx, by), p2)
+        path.lineTo(bx - (bx - ax) / d1 * r, by - (by - ay) / d1 * r)
+        path.quadTo(bx, by, bx + (cx - bx) / d2 * r, by + (cy - by) / d2 * r)
     (px, py), (ex, ey) = points[-2], points[-1]
     path.lineTo(ex, ey)
     angle = math.atan2(ey - py, ex - px)
