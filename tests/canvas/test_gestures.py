@@ -228,3 +228,16 @@ def test_delete_removes_a_selected_lane_but_not_with_cards(canvas, board) -> Non
     assert not doc.is_visible("lane", ids["Sales"]) and ids["S1"] not in canvas.scene.cards
     canvas.editor.undo_stack.undo()
     assert ids["S1"] in canvas.scene.cards
+
+
+def test_click_on_a_link_selects_it_and_delete_removes_it(canvas, board) -> None:
+    """A click on a link's line selects it; Delete removes only that link; undo restores it."""
+    doc, ids = board
+    route = canvas.scene.layout.links[ids["B1->F1"]]
+    (x0, y0), (x1, y1) = route.points[0], route.points[1]
+    canvas.click((x0 + x1) / 2 + 2, (y0 + y1) / 2)
+    assert canvas.scene.selected_ids("link") == [ids["B1->F1"]]
+    canvas.editor.delete_selection()
+    assert not doc.is_visible("link", ids["B1->F1"]) and doc.is_visible("card", ids["B1"])
+    canvas.editor.undo_stack.undo()
+    assert ids["B1->F1"] in canvas.scene.links

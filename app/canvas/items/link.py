@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QLineF, QPointF, Qt
-from PySide6.QtGui import QPainterPath, QPen
+from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsPathItem
 
 from app.canvas import theme
@@ -55,7 +55,16 @@ class LinkItem(QGraphicsPathItem):
         self.setZValue(5)
         self._apply(route)
 
+    def shape(self) -> QPainterPath:
+        """A band a few pixels wide around the line, so it can be clicked."""
+        if self._hit is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(8)
+            self._hit = stroker.createStroke(self.path())
+        return self._hit
+
     def _apply(self, route: LinkRoute) -> None:
+        self._hit: QPainterPath | None = None
         self.setPath(route_path(route.points))
         self.setPen(theme.link_pen(route.kind, selected=self.isSelected()))
         tip = {"handoff": "Hand-off", "supports": "Supports", "triggers": "Triggers"}.get(
