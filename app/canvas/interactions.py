@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QLineF, QMimeData, QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QPen, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -27,8 +27,6 @@ from app.canvas.items import CardItem, LaneLabelItem, LinkPreviewItem, StageHead
 from app.canvas.scene import BoardScene
 from app.model import edits
 from app.model.document import Edit
-
-CLIPBOARD_MIME = "application/x-cld-cards+json"
 
 
 class InlineEditorItem(QGraphicsTextItem):
@@ -204,11 +202,9 @@ class BoardEditor(QObject):
         if not ids:
             return None
         data = edits.copy_cards(self.doc, ids)
-        mime = QMimeData()
-        text = json.dumps(data)
-        mime.setData(CLIPBOARD_MIME, text.encode())
-        mime.setText(text)
-        QApplication.clipboard().setMimeData(mime)
+        # plain text JSON: readable anywhere, and no Python-made QMimeData for the clipboard
+        # to own (PySide frees it at exit under the clipboard's feet)
+        QApplication.clipboard().setText(json.dumps(data))
         self.message.emit(f"Copied {len(ids)} card{'s' * (len(ids) > 1)}")
         return data
 
@@ -219,14 +215,9 @@ class BoardEditor(QObject):
     def paste(self, data: dict[str, Any] | None = None) -> list[str]:
         """Paste cards from the clipboard into the last clicked cell (or where they came from)."""
         if data is None:
-            mime = QApplication.clipboard().mimeData()
-            raw = (
-                bytes(mime.data(CLIPBOARD_MIME).data())
-                if mime.hasFormat(CLIPBOARD_MIME)
-                else mime.text().encode()
-            )
+            raw = QApplication.clipboard().text()
             try:
-                data = json.loads(raw.decode() or "null")
+                data = json.loads(raw or "null")
             except ValueError:
                 data = None
             if not isinstance(data, dict) or data.get("format") != "cld-cards":
