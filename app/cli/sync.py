@@ -186,11 +186,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"cld: {exc}", file=sys.stderr)
             return 1
         unsent = doc.store.outbox_count()
-        note = f"; {unsent} changes not sent (a viewer cannot edit)" if unsent else ""
         print(
             f"synced {path.name}: pushed {result.pushed}, received {result.received}, "
-            f"room at seq {result.seq}{note}"
+            f"room at seq {result.seq}"
         )
+        if unsent:
+            # only a viewer gets here with unsent changes: the file and the room differ
+            print(
+                f"cld: {unsent} local changes were not sent: a viewer cannot edit the room. "
+                "Ask the facilitator for an editor link.",
+                file=sys.stderr,
+            )
+            return 1
         return 0
     finally:
         doc.close()

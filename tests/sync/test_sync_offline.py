@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import sys
 import time
 from pathlib import Path
 
 from sync_helpers import (
+    REPO,
     LiveClient,
     add_cards,
     board_state,
@@ -245,5 +248,40 @@ def test_newcomer_snapshot_equals_log_replay(tmp_path: Path) -> None:
             assert conflict_set(fresh) == conflict_set(replay) != set()
             for doc in (a.doc, b.doc, fresh, replay):
                 doc.close()
+
+    asyncio.run(main())
+
+
+def test_cld_sync_as_viewer_pulls_but_says_local_edits_stay(tmp_path: Path) -> None:
+    """A viewer's `cld sync` pulls the board, keeps its own edits unsent and exits 1 saying so."""
+    data = tmp_path / "server"
+    room = create_room(data)
+    mine = tmp_path / "mine.cld"
+    small_board(mine).close()
+
+    async def main() -> None:
+        async with serving(data) as server:
+            url = room_url(server.url, room)
+            theirs = small_board(tmp_path / "theirs.cld")
+            await SyncClient(url, room.tokens["editor"], DocumentAdapter(theirs)).sync_once()
+            code = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                code,
+                "sync",
+                str(mine),
+                f"{url}?token={room.tokens['viewer']}",
+                cwd=REPO,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            assert proc.returncode == 1, err.decode()
+            assert "received 8" in out.decode()
+            assert "8 local changes were not sent" in err.decode() and "viewer" in err.decode()
+            assert len(server.roomlog.change_ids(room.id)) == 8  # only the editor's board
+            theirs.close()
 
     asyncio.run(main())
