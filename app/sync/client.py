@@ -469,7 +469,9 @@ class SyncClient:
             if self.on_presence is not None:
                 self.on_presence(message)
         elif isinstance(message, p.Resync):
+            # the server dropped our queue and waits for a fetch: always answer it
             link.room_seq = max(link.room_seq, message.seq)
+            link.fetching = False
             await self._fetch(link)
         elif isinstance(message, p.Error):
             log.warning("the server refused a request: %s", message.message)
@@ -492,8 +494,7 @@ class SyncClient:
             if message.to_seq > self.seq:
                 self.seq = message.to_seq
                 await self.adapter.save_seq(self.room, self.seq)
-            if link.fetching and self.seq >= link.room_seq:
-                link.fetching = False
+            link.fetching = False  # in step again; a later gap asks again
         else:
             await self._fetch(link)  # a gap: ask the log for what is missing
         link.room_seq = max(link.room_seq, message.to_seq)
