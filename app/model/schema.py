@@ -202,6 +202,8 @@ class Facilitation(Entity):
     timer_ends_at: Annotated[int, Field(ge=0)] | None = None
     #: ms left while paused; None when running or stopped
     timer_remaining_ms: Annotated[int, Field(ge=0)] | None = None
+    #: the participant (replica id) whose view everyone follows; "" when nobody leads
+    presenter: Annotated[str, Field(max_length=100)] = ""
 
 
 ENTITY_MODELS: dict[str, type[Entity]] = {
