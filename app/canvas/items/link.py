@@ -47,6 +47,8 @@ class LinkItem(QGraphicsPathItem):
 
     entity_type = "link"
 
+    _hit: QPainterPath | None = None
+
     def __init__(self, route: LinkRoute) -> None:
         super().__init__()
         self.id = route.id
@@ -64,7 +66,7 @@ class LinkItem(QGraphicsPathItem):
         return self._hit
 
     def _apply(self, route: LinkRoute) -> None:
-        self._hit: QPainterPath | None = None
+        self._hit = None
         self.setPath(route_path(route.points))
         self.setPen(theme.link_pen(route.kind, selected=self.isSelected()))
         tip = {"handoff": "Hand-off", "supports": "Supports", "triggers": "Triggers"}.get(
