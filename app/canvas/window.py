@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.canvas import theme
+from app.canvas.analysis_dock import AnalysisPanel
 from app.canvas.dialogs.template import NewFromTemplateDialog
 from app.canvas.interactions import BoardEditor
 from app.canvas.items import CardItem, LaneLabelItem, StageHeaderItem
@@ -76,6 +77,13 @@ class MainWindow(QMainWindow):
         self.minimap_dock.setObjectName("minimap")
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.minimap_dock)
         self.properties_dock.setMinimumWidth(300)
+        self.analysis = AnalysisPanel()
+        self.analysis_dock = QDockWidget("Analysis", self)
+        self.analysis_dock.setObjectName("analysis")
+        self.analysis_dock.setWidget(self.analysis)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.analysis_dock)
+        self.tabifyDockWidget(self.minimap_dock, self.analysis_dock)
+        self.minimap_dock.raise_()
         self.resizeDocks(
             [self.properties_dock, self.minimap_dock], [640, 220], Qt.Orientation.Vertical
         )
@@ -180,9 +188,9 @@ class MainWindow(QMainWindow):
             (".csv", "CSV (cards)\u2026"),
             (".png", "PNG picture\u2026"),
             (".svg", "SVG picture\u2026"),
-            (".pdf", "PDF poster\u2026"),
         ):
             export_menu.addAction(label, partial(self.export, suffix))
+        export_menu.addAction("PDF poster\u2026", self.export_poster)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
@@ -210,7 +218,9 @@ class MainWindow(QMainWindow):
         minimap_toggle.setText("&Minimap")
         props_toggle = self.properties_dock.toggleViewAction()
         props_toggle.setText("P&roperties")
-        view.addActions([minimap_toggle, props_toggle])
+        analysis_toggle = self.analysis_dock.toggleViewAction()
+        analysis_toggle.setText("&Analysis")
+        view.addActions([minimap_toggle, props_toggle, analysis_toggle])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&About CLD Desktop", self.about)
         tools = self.addToolBar("Main")
@@ -285,6 +295,7 @@ class MainWindow(QMainWindow):
         self.minimap = MinimapWidget(self.view)
         self.minimap_dock.setWidget(self.minimap)
         self.properties.set_editor(self.editor)
+        self.analysis.attach(doc, self.scene, self.view)
         self.setWindowTitle(f"{doc.name} \u2014 {APP}")
         self.status_file.setText(str(doc.path))
         self._add_recent(doc.path)
@@ -296,6 +307,7 @@ class MainWindow(QMainWindow):
             return
         self.properties.set_editor(None)
         self.undo_stack.clear()
+        self.analysis.detach()
         if self.scene is not None:
             self.scene.close()
         self.doc.close()
@@ -375,6 +387,16 @@ class MainWindow(QMainWindow):
         )
         if path:
             self.export_to(Path(path))
+
+    def export_poster(self) -> None:
+        """File \u203a Export \u203a PDF poster: sheet size, tiles and layers, then the PDF."""
+        if self.doc is None:
+            return
+        from app.canvas.dialogs.poster_dialog import PosterDialog
+
+        dialog = PosterDialog(self.doc, self._folder() / f"{self.doc.name}.pdf", self)
+        if dialog.exec() and dialog.result_message:
+            self.statusBar().showMessage(dialog.result_message.splitlines()[0], 8000)
 
     def export_to(self, path: Path) -> str:
         """Write the design with the `cld export` exporter for the file's suffix."""
@@ -569,6 +591,7 @@ class MainWindow(QMainWindow):
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("window_state", self.saveState())
         self.close_document()
+        self.analysis.shutdown()
         super().closeEvent(event)
 
 
