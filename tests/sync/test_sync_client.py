@@ -27,7 +27,8 @@ from sync_helpers import (
 )
 
 from app.model.document import Document
-from app.sync.client import ClientThread, OwnerThreadAdapter, SyncClient, SyncState
+from app.sync.client import ClientThread, DocumentAdapter, OwnerThreadAdapter, SyncClient, SyncState
+from app.sync.server import ServerThread, SyncServer
 
 
 def test_client_thread_touches_the_document_only_on_its_owner_thread(tmp_path: Path) -> None:
@@ -43,24 +44,9 @@ def test_client_thread_touches_the_document_only_on_its_owner_thread(tmp_path: P
         calls.put((fn, future))  # what a queued Qt signal does for the GUI thread
         return future
 
-    ready = threading.Event()
-    stop = threading.Event()
-    box: dict[str, Any] = {}
-
-    def serve() -> None:
-        async def main() -> None:
-            async with serving(data) as server:
-                box["server"] = server
-                ready.set()
-                while not stop.is_set():
-                    await asyncio.sleep(0.05)
-
-        asyncio.run(main())
-
-    server_thread = threading.Thread(target=serve, daemon=True)
-    server_thread.start()
-    assert ready.wait(10)
-    server = box["server"]
+    hosted = ServerThread(SyncServer(data, port=0))
+    hosted.start()
+    server = hosted.server
     seed = small_board(tmp_path / "seed.cld")
     asyncio.run(
         SyncClient(
@@ -108,8 +94,7 @@ def test_client_thread_touches_the_document_only_on_its_owner_thread(tmp_path: P
     finally:
         client.stop()
         serve_owner_calls_until(lambda: not worker.is_alive())
-        stop.set()
-        server_thread.join(10)
+        hosted.stop()
         doc.close()
     assert worker.error is None
 
@@ -228,3 +213,42 @@ def test_a_stream_of_fast_edits_is_batched_not_flood_closed(tmp_path: Path) -> N
             c.doc.close()
 
     asyncio.run(main())
+
+
+def test_server_hosted_on_a_thread_serves_and_stops_with_1001(tmp_path: Path) -> None:
+    """The facilitator's embedded server serves from a thread; stopping it says goodbye with 1001."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from app.sync import protocol as p
+
+    data = tmp_path / "server"
+    room = create_room(data)
+    hosted = ServerThread(SyncServer(data, port=0))
+    url = room_url(hosted.start(), room)
+    busy = ServerThread(SyncServer(tmp_path / "other", port=hosted.server.port))
+    try:
+        busy.start()
+        raise AssertionError("a second server on the same port must not start")
+    except OSError:
+        pass
+
+    async def main() -> int | None:
+        doc = small_board(tmp_path / "a.cld")
+        await SyncClient(url, room.tokens["editor"], DocumentAdapter(doc)).sync_once()
+        doc.close()
+        async with connect(
+            url, additional_headers={"Authorization": f"Bearer {room.tokens['viewer']}"}
+        ) as ws:
+            await ws.send(p.dumps(p.Hello(protocol=p.PROTOCOL_VERSION, replica="v")))
+            await ws.recv()
+            threading.Thread(target=hosted.stop).start()
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+            except ConnectionClosed:
+                return ws.close_code
+
+    assert asyncio.run(main()) == p.CLOSE_GOING_AWAY
+    hosted.stop()
+    assert hosted.error is None
