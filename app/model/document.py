@@ -107,6 +107,8 @@ class Document:
         self._observers: list[Callable[[DocumentEvent], None]] = []
         self._cache: dict[tuple[str, str], Entity] = {}
         self._cells: dict[tuple[str, str], list[str]] | None = None
+        self._card_cell: dict[str, tuple[str, str]] = {}
+        self._dirty_cells: set[tuple[str, str]] = set()
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -232,17 +234,37 @@ class Document:
         return e is not None and not e.deleted
 
     def _cell_index(self) -> dict[tuple[str, str], list[str]]:
+        """Card ids per cell, in order; kept up to date cell by cell as cards change."""
         if self._cells is None:
-            cells: dict[tuple[str, str], list[Card]] = {}
+            self._cells = {}
+            self._card_cell = {}
             for eid in self._records["card"]:
-                c = self.card(eid)
-                if c is not None and not c.deleted:
-                    cells.setdefault((c.lane, c.stage), []).append(c)
-            self._cells = {
-                key: [c.id for c in sorted(cards, key=lambda c: (c.rank, c.id))]
-                for key, cards in cells.items()
-            }
+                self._place_card(eid)
+            self._dirty_cells = set(self._cells)
+        if self._dirty_cells:
+            for key in self._dirty_cells:
+                ids = self._cells.get(key)
+                if ids:
+                    ids.sort(key=lambda i: (self._records["card"][i].values.get("rank", ""), i))
+                else:
+                    self._cells.pop(key, None)
+            self._dirty_cells = set()
         return self._cells
+
+    def _place_card(self, card_id: str) -> None:
+        assert self._cells is not None
+        old = self._card_cell.pop(card_id, None)
+        if old is not None:
+            ids = self._cells.get(old)
+            if ids is not None and card_id in ids:
+                ids.remove(card_id)
+        c = self.card(card_id)
+        if c is None or c.deleted:
+            return
+        key = (c.lane, c.stage)
+        self._cells.setdefault(key, []).append(card_id)
+        self._card_cell[card_id] = key
+        self._dirty_cells.add(key)
 
     def cards_in(self, lane_id: str, stage_id: str) -> list[Card]:
         """The cards of one cell, in order (empty if the lane or stage is gone)."""
@@ -438,8 +460,9 @@ class Document:
         for etype, ids in changed.items():
             for eid in ids:
                 self._cache.pop((etype, eid), None)
-        if "card" in changed or "lane" in changed or "stage" in changed:
-            self._cells = None
+        if self._cells is not None:
+            for card_id in changed.get("card", ()):
+                self._place_card(card_id)
 
     # -- conflicts -----------------------------------------------------------------
 
