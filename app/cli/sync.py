@@ -72,7 +72,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.sync.server import SyncServer, tls_context
+    from app.sync.hosting import tls_context
+    from app.sync.server import SyncServer
 
     if bool(args.cert) != bool(args.key):
         raise UserError("TLS needs both --cert and --key")

@@ -28,7 +28,8 @@ from sync_helpers import (
 
 from app.model.document import Document
 from app.sync.client import ClientThread, DocumentAdapter, OwnerThreadAdapter, SyncClient, SyncState
-from app.sync.server import ServerThread, SyncServer
+from app.sync.hosting import ServerThread
+from app.sync.server import SyncServer
 
 
 def test_client_thread_touches_the_document_only_on_its_owner_thread(tmp_path: Path) -> None:

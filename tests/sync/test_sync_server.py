@@ -435,7 +435,7 @@ def test_tls_when_certificate_and_key_are_given(tmp_path: Path) -> None:
     """With a certificate the server speaks wss:// and a client trusting it syncs."""
     import ssl
 
-    from app.sync.server import tls_context
+    from app.sync.hosting import tls_context
 
     cert, key = _self_signed(tmp_path)
     data = tmp_path / "server"
