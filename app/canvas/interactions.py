@@ -110,6 +110,10 @@ class BoardEditor(QObject):
         self.doc = scene.doc
         self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
         self.voter = self.doc.author
+        #: a workshop viewer's board: selection and navigation only, no edits
+        self.read_only = False
+        #: called with a card's id when it is clicked without a drag (dot voting)
+        self.on_card_click: Callable[[str], None] | None = None
         scene.editor = self
         self.inline: InlineEditorItem | None = None
         self.last_cell: tuple[str, str] | None = None
@@ -127,6 +131,9 @@ class BoardEditor(QObject):
     ) -> bool:
         """Do the edits as one undoable command; False when there is nothing to do."""
         if not changes:
+            return False
+        if self.read_only:
+            self.message.emit("This board is view only: ask the facilitator for an editor link")
             return False
         self.undo_stack.push(command_type(self.doc, changes, text))
         return True
@@ -302,7 +309,9 @@ class BoardEditor(QObject):
 
     def _open_inline(
         self, rect: QRectF, text: str, on_done: Callable[[str | None], None], size: float = 11
-    ) -> InlineEditorItem:
+    ) -> InlineEditorItem | None:
+        if self.read_only:
+            return None
         if self.inline is not None:
             self.inline.finish(True)
 
@@ -387,6 +396,12 @@ class BoardEditor(QObject):
         cell = self.scene.layout.cell_at(pos.x(), pos.y())
         if cell is not None:
             self.last_cell = cell
+        if self.read_only:
+            item = self.scene.top_item_at(pos)
+            if isinstance(item, CardItem):
+                self._mode = "press-card-readonly"
+                self._press_item = item
+            return False
         handle = self._handle_card_at(pos)
         if handle is not None:
             self._mode = "link"
@@ -434,6 +449,13 @@ class BoardEditor(QObject):
         pos = event.scenePos()
         mode, self._mode = self._mode, ""
         self.scene.drop_indicator.hide()
+        if (
+            mode in ("press-card", "press-card-readonly")
+            and isinstance(self._press_item, CardItem)
+            and self.on_card_click is not None
+        ):
+            self.on_card_click(self._press_item.id)
+            return False
         if mode == "link":
             if self._preview is not None:
                 self.scene.removeItem(self._preview)
@@ -461,6 +483,8 @@ class BoardEditor(QObject):
     def mouse_double_click(self, event: QGraphicsSceneMouseEvent) -> bool:
         if event.button() != Qt.MouseButton.LeftButton:
             return False
+        if self.read_only:
+            return True
         pos = event.scenePos()
         item = self.scene.top_item_at(pos)
         if isinstance(item, CardItem):

@@ -6,7 +6,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, QStandardPaths, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -37,6 +37,7 @@ from app.canvas.items import CardItem, LaneLabelItem, StageHeaderItem
 from app.canvas.properties import PropertiesPanel
 from app.canvas.scene import BoardScene
 from app.canvas.view import BoardView, MinimapWidget
+from app.canvas.workshop.controller import WorkshopController
 from app.model.document import Document
 from app.model.schema import LANE_KINDS_BY_LAYER, Layer
 from app.model.store import DesignFileError
@@ -88,6 +89,21 @@ class MainWindow(QMainWindow):
             [self.properties_dock, self.minimap_dock], [640, 220], Qt.Orientation.Vertical
         )
         self.minimap: MinimapWidget | None = None
+        self.read_only = False
+        self.workshop = WorkshopController(self)
+        self.participants_dock = self._dock(
+            "Participants", "participants", self.workshop.participants_panel
+        )
+        self.facilitation_dock = self._dock(
+            "Voting and Timer", "facilitation", self.workshop.facilitation_panel
+        )
+        self.tabifyDockWidget(self.properties_dock, self.participants_dock)
+        self.tabifyDockWidget(self.participants_dock, self.facilitation_dock)
+        self.history_dock = self._dock("History", "history", self.workshop.history_panel)
+        self.tabifyDockWidget(self.analysis_dock, self.history_dock)
+        for dock in (self.participants_dock, self.facilitation_dock, self.history_dock):
+            dock.hide()
+        self.workshop.active_changed.connect(self._workshop_toggled)
         self.find_box = QLineEdit()
         self.find_box.setPlaceholderText("Find in titles and notes  (Ctrl+F)")
         self.find_box.setClearButtonEnabled(True)
@@ -111,6 +127,13 @@ class MainWindow(QMainWindow):
         if doc is not None:
             self.set_document(doc)
         self._update_actions()
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
 
     # -- actions ------------------------------------------------------------------------
 
@@ -157,6 +180,17 @@ class MainWindow(QMainWindow):
         )
         self.act_add_stage = self._action("Add &Stage", self.add_stage, None, "stage")
         self.act_vote = self._action("&Vote on Card", self.vote, "V")
+        self.act_host = self._action(
+            "&Host Workshop\u2026",
+            lambda: self.workshop.host_dialog(),
+            None,
+            "",
+            "Share the open design with the room: participants join with a link",
+        )
+        self.act_join = self._action(
+            "&Join Workshop\u2026", lambda: self.workshop.join_dialog(), None, "", ""
+        )
+        self.act_leave = self._action("&Leave Workshop", lambda: self.workshop.leave())
         self.act_zoom_in = self._action(
             "Zoom &In", lambda: self._view_call("zoom_in"), K.ZoomIn, "zoom-in"
         )
@@ -192,6 +226,8 @@ class MainWindow(QMainWindow):
             export_menu.addAction(label, partial(self.export, suffix))
         export_menu.addAction("PDF poster\u2026", self.export_poster)
         file_menu.addSeparator()
+        file_menu.addActions([self.act_host, self.act_join, self.act_leave])
+        file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
         edit.addActions([self.act_undo, self.act_redo])
@@ -201,7 +237,7 @@ class MainWindow(QMainWindow):
         )
         edit.addSeparator()
         edit.addActions([self.act_find, self.act_add_card, self.act_add_stage, self.act_vote])
-        lane_menu = edit.addMenu("Add &Lane")
+        lane_menu = self.lane_menu = edit.addMenu("Add &Lane")
         for layer in Layer:
             for kind in LANE_KINDS_BY_LAYER[layer]:
                 lane_menu.addAction(
@@ -221,6 +257,14 @@ class MainWindow(QMainWindow):
         analysis_toggle = self.analysis_dock.toggleViewAction()
         analysis_toggle.setText("&Analysis")
         view.addActions([minimap_toggle, props_toggle, analysis_toggle])
+        for dock, text in (
+            (self.participants_dock, "Pa&rticipants"),
+            (self.facilitation_dock, "&Voting and Timer"),
+            (self.history_dock, "&History and Conflicts"),
+        ):
+            toggle = dock.toggleViewAction()
+            toggle.setText(text)
+            view.addAction(toggle)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&About CLD Desktop", self.about)
         tools = self.addToolBar("Main")
@@ -244,8 +288,12 @@ class MainWindow(QMainWindow):
         self.status_file = QLabel()
         self.status_selection = QLabel()
         self.status_zoom = QLabel("100 %")
+        self.status_workshop = QLabel()
+        self.status_workshop.setObjectName("workshop_status")
+        self.workshop.status_changed.connect(self.status_workshop.setText)
         bar = self.statusBar()
         bar.addWidget(self.status_file, 1)
+        bar.addPermanentWidget(self.status_workshop)
         bar.addPermanentWidget(self.status_selection)
         bar.addPermanentWidget(self.status_zoom)
 
@@ -261,21 +309,54 @@ class MainWindow(QMainWindow):
         has = self.editor is not None
         for action in (
             self.act_save_as,
-            self.act_cut,
             self.act_copy,
-            self.act_paste,
-            self.act_delete,
             self.act_select_all,
             self.act_find,
-            self.act_add_card,
-            self.act_add_stage,
-            self.act_vote,
             self.act_zoom_in,
             self.act_zoom_out,
             self.act_fit,
             self.act_actual,
         ):
             action.setEnabled(has)
+        for action in self.edit_actions():
+            action.setEnabled(has and not self.read_only)
+        active = self.workshop.active
+        self.act_host.setEnabled(has and not active)
+        self.act_join.setEnabled(not active)
+        self.act_leave.setEnabled(active)
+        self.act_leave.setText("&Stop Hosting" if self.workshop.hosting else "&Leave Workshop")
+
+    def edit_actions(self) -> list[QAction]:
+        """The actions that change the board (off for a workshop viewer)."""
+        return [
+            self.act_cut,
+            self.act_paste,
+            self.act_delete,
+            self.act_add_card,
+            self.act_add_stage,
+            self.act_vote,
+            self.act_undo,
+            self.act_redo,
+            *self.lane_menu.actions(),
+        ]
+
+    def set_read_only(self, on: bool) -> None:
+        """A workshop viewer's window: look, select, follow; no edits, gestures or undo."""
+        self.read_only = on
+        if self.editor is not None:
+            self.editor.read_only = on
+        if on:
+            self.undo_stack.clear()
+        self.undo_stack.setActive(not on)
+        self.properties.setEnabled(not on)
+        self._update_actions()
+
+    def _workshop_toggled(self, active: bool) -> None:
+        if active:
+            self.participants_dock.show()
+            self.facilitation_dock.show()
+            self.participants_dock.raise_()
+        self._update_actions()
 
     # -- documents ----------------------------------------------------------------------
 
@@ -292,19 +373,36 @@ class MainWindow(QMainWindow):
         self.view.zoom_changed.connect(lambda z: self.status_zoom.setText(f"{z * 100:.0f} %"))
         self.scene.selectionChanged.connect(self._selection_changed)
         self.setCentralWidget(self.view)
+        QTimer.singleShot(0, self._narrow_docks)
         self.minimap = MinimapWidget(self.view)
         self.minimap_dock.setWidget(self.minimap)
         self.properties.set_editor(self.editor)
         self.analysis.attach(doc, self.scene, self.view)
+        self.workshop.history_panel.attach(doc)
+        self.editor.read_only = self.read_only
+        self.workshop.attach_view()
         self.setWindowTitle(f"{doc.name} \u2014 {APP}")
         self.status_file.setText(str(doc.path))
         self._add_recent(doc.path)
         self._update_actions()
         self.view.fit() if self.isVisible() else None
 
+    def _narrow_docks(self) -> None:
+        """Give the board the room: replacing the central widget of a shown window lets the
+        right docks take nearly all of its width."""
+        docks = [
+            d
+            for d in (self.properties_dock, self.analysis_dock, self.participants_dock)
+            if not d.isFloating() and d.width() > self.width() // 2
+        ]
+        if docks:
+            self.resizeDocks(docks, [320] * len(docks), Qt.Orientation.Horizontal)
+
     def close_document(self) -> None:
         if self.doc is None:
             return
+        self.workshop.document_closing(self.doc)
+        self.workshop.history_panel.detach()
         self.properties.set_editor(None)
         self.undo_stack.clear()
         self.analysis.detach()
@@ -483,7 +581,10 @@ class MainWindow(QMainWindow):
     def vote(self) -> None:
         if self.editor is not None:
             for cid in self.editor.scene.selected_ids("card"):
-                self.editor.toggle_vote(cid)
+                if self.workshop.active:
+                    self.workshop.vote(cid)  # the round's limits apply
+                else:
+                    self.editor.toggle_vote(cid)
 
     def focus_find(self) -> None:
         self.find_box.setFocus()
@@ -590,6 +691,7 @@ class MainWindow(QMainWindow):
         if self.remember:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("window_state", self.saveState())
+        self.workshop.shutdown()
         self.close_document()
         self.analysis.shutdown()
         super().closeEvent(event)

@@ -1,0 +1,186 @@
+"""Workshop mode in the window: host and join with a real server, presence, follow, undo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.canvas.window import MainWindow
+from app.canvas.workshop import facilitation as fac
+from app.model.document import Document
+
+WAIT = 30_000  # ms: two busy cores, real sockets
+
+
+class Room:
+    """A host window serving its design and guest windows joined to it."""
+
+    def __init__(self, qtbot: Any, tmp_path: Path, doc: Document) -> None:
+        self.qtbot = qtbot
+        self.tmp = tmp_path
+        self.windows: list[MainWindow] = []
+        self.host = self.window(doc)
+        self.links = self.host.workshop.host(
+            port=0, address="127.0.0.1", data_dir=tmp_path / "server", name="Fran"
+        )
+
+    def window(self, doc: Document | None = None) -> MainWindow:
+        w = MainWindow(doc=doc, remember=False)
+        self.qtbot.addWidget(w)
+        w.resize(1400, 900)
+        w.show()
+        self.windows.append(w)
+        return w
+
+    def guest(self, name: str, color: str, role: str = "editor") -> MainWindow:
+        w = self.window()
+        w.workshop.join(self.links[role], name, color, folder=self.tmp / f"guest-{name}")
+        self.qtbot.waitUntil(lambda: w.workshop.session.state.state == "online", timeout=WAIT)
+        self.qtbot.waitUntil(lambda: len(w.doc.cards()) == len(self.host.doc.cards()), timeout=WAIT)
+        return w
+
+    def close(self) -> None:
+        for w in reversed(self.windows):
+            w.workshop.shutdown()
+            w.close_document()
+
+
+@pytest.fixture
+def room(qtbot: Any, tmp_path: Path, board: tuple[Document, dict[str, str]]) -> Iterator[Room]:
+    doc, _ids = board
+    r = Room(qtbot, tmp_path, doc)
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+def test_a_card_added_in_one_window_appears_in_the_other(room: Room, board) -> None:
+    """Both directions: the host's new card reaches the guest, the guest's reaches the host."""
+    _doc, ids = board
+    guest = room.guest("Bea", "#E03131")
+    assert guest.doc.path.parent.name == "guest-Bea"  # a local copy, not the host's file
+    cid = room.host.editor.add_card(ids["Actions"], ids["Onboard"], "From the host")
+    room.qtbot.waitUntil(lambda: cid in guest.scene.cards, timeout=WAIT)
+    back = guest.editor.add_card(ids["Sales"], ids["Adopt"], "From Bea")
+    room.qtbot.waitUntil(lambda: back in room.host.scene.cards, timeout=WAIT)
+    assert room.host.doc.card(back).title == "From Bea"
+    assert "online" in guest.status_workshop.text()
+
+
+def test_a_selection_shows_outlined_in_the_participants_colour(room: Room, board) -> None:
+    """The guest selects a card; the host sees its outline in the guest's colour and name."""
+    _doc, ids = board
+    guest = room.guest("Bea", "#E03131")
+    guest.editor.select([ids["A2"]])
+    layer = room.host.workshop.presence
+
+    def outlined() -> bool:
+        return any(s.ids == [ids["A2"]] for s in layer.selections.values())
+
+    room.qtbot.waitUntil(outlined, timeout=WAIT)
+    outline = next(s for s in layer.selections.values() if s.ids == [ids["A2"]])
+    assert outline.name == "Bea" and outline.color.name() == "#e03131"
+    card_rect = room.host.scene.cards[ids["A2"]].sceneBoundingRect()
+    assert outline.outlined()[0].contains(card_rect)
+    rows = room.host.workshop.participants_panel.row_texts()
+    assert any(r.startswith("Bea") and "editor" in r and "online" in r for r in rows)
+
+
+def test_following_moves_the_viewport(room: Room, board) -> None:
+    """Clicking the host in the guest's dock follows the host's view as it moves."""
+    _doc, ids = board
+    guest = room.guest("Bea", "#2F9E44")
+    host_id = next(
+        pid for pid, who in guest.workshop.session.participants.items() if who.name == "Fran"
+    )
+    guest.workshop.follow(host_id)
+    room.host.view.set_zoom(2.0)  # closer than the guest's view
+    room.host.view.centerOn(room.host.scene.cards[ids["C1"]].sceneBoundingRect().center())
+    target = room.host.view.visible_scene_rect().center()
+    room.host.workshop.tracker.send()
+
+    def near() -> bool:
+        centre = guest.view.visible_scene_rect().center()
+        return abs(centre.x() - target.x()) < 40 and abs(centre.y() - target.y()) < 40
+
+    room.qtbot.waitUntil(near, timeout=WAIT)
+    assert guest.view.zoom() == pytest.approx(2.0, rel=0.15)  # fitted to its own window
+    assert "following" in " ".join(guest.workshop.participants_panel.row_texts())
+
+
+def test_bring_everyone_to_my_view(room: Room, board) -> None:
+    """The facilitator presents: a guest who follows nobody is brought to the host's view."""
+    _doc, ids = board
+    guest = room.guest("Bea", "#2F9E44")
+    room.host.view.set_zoom(2.0)  # closer than the guest's view
+    room.host.view.centerOn(room.host.scene.cards[ids["A4"]].sceneBoundingRect().center())
+    target = room.host.view.visible_scene_rect().center()
+    room.host.workshop.participants_panel.present.setChecked(True)
+    assert fac.state(room.host.doc).presenter == room.host.doc.replica
+
+    def near() -> bool:
+        centre = guest.view.visible_scene_rect().center()
+        return abs(centre.x() - target.x()) < 40 and abs(centre.y() - target.y()) < 40
+
+    room.qtbot.waitUntil(near, timeout=WAIT)
+
+
+def test_votes_are_counted_once_per_participant_within_the_limit(room: Room, board) -> None:
+    """Two votes each on the round's lanes: a third is refused, a repeat click takes it back."""
+    _doc, ids = board
+    guest = room.guest("Bea", "#9C36B5")
+    fac.open_round(room.host.doc, [ids["Actions"]], 2)
+    room.qtbot.waitUntil(lambda: fac.state(guest.doc).voting_open, timeout=WAIT)
+    voter = guest.editor.voter
+    assert voter == guest.doc.replica
+    assert guest.workshop.vote(ids["A1"]) and guest.workshop.vote(ids["A2"])
+    assert not guest.workshop.vote(ids["A3"])  # the limit
+    assert "used your 2 votes" in guest.statusBar().currentMessage()
+    assert not guest.workshop.vote(ids["T1"])  # not a lane of this round
+    assert room.host.workshop.vote(ids["A1"])
+    room.qtbot.waitUntil(lambda: len(room.host.doc.votes()) == 3, timeout=WAIT)
+    room.qtbot.waitUntil(lambda: len(guest.doc.votes()) == 3, timeout=WAIT)
+    ranked = [(r.card.title, r.votes) for r in fac.results(room.host.doc)]
+    assert ranked == [("A1", 2), ("A2", 1)]
+    assert room.host.scene.layout.cards[ids["A1"]].votes == 2  # dots on the board
+    rows = room.host.workshop.facilitation_panel
+    room.qtbot.waitUntil(
+        lambda: rows.result_rows()[:1] == ["1. A1  \u25cf\u25cf 2  \u00b7 Actions"], timeout=WAIT
+    )
+    assert guest.workshop.vote(ids["A1"])  # clicking again takes the vote back
+    assert fac.votes_left(guest.doc, voter) == 1
+
+
+def test_a_viewer_cannot_edit(room: Room, board) -> None:
+    """A viewer link gives a read-only window: no edit actions, gestures refused, file unchanged."""
+    _doc, ids = board
+    viewer = room.guest("Vic", "#0C8599", role="viewer")
+    room.qtbot.waitUntil(lambda: viewer.workshop.role == "viewer", timeout=WAIT)
+    assert viewer.read_only and viewer.editor.read_only
+    assert not viewer.act_add_card.isEnabled() and not viewer.act_delete.isEnabled()
+    before = len(viewer.doc.cards())
+    viewer.editor.add_card(ids["Actions"], ids["Acquire"], "Sneaky")
+    viewer.editor.select([ids["A1"]])
+    assert viewer.editor.delete_selection() is False
+    assert viewer.editor.edit_title(ids["A1"]) is None
+    assert len(viewer.doc.cards()) == before and viewer.undo_stack.count() == 0
+    assert viewer.doc.store.outbox_count() == 0
+
+
+def test_undo_takes_back_only_your_own_edit(room: Room, board) -> None:
+    """The host's undo reverts the host's edit and leaves the guest's edit everywhere."""
+    _doc, ids = board
+    guest = room.guest("Bea", "#F08C00")
+    guest.editor.update("card", ids["A1"], title="Bea's title")
+    room.qtbot.waitUntil(lambda: room.host.doc.card(ids["A1"]).title == "Bea's title", timeout=WAIT)
+    room.host.editor.update("card", ids["A2"], title="Fran's title")
+    assert room.host.undo_stack.count() == 1  # the remote edit is not on the host's stack
+    room.host.undo_stack.undo()
+    assert room.host.doc.card(ids["A2"]).title == "A2"
+    assert room.host.doc.card(ids["A1"]).title == "Bea's title"
+    room.qtbot.waitUntil(lambda: guest.doc.card(ids["A2"]).title == "A2", timeout=WAIT)
+    assert guest.doc.card(ids["A1"]).title == "Bea's title"
