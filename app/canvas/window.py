@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
             "Participants", "participants", self.workshop.participants_panel
         )
         self.facilitation_dock = self._dock(
-            "Voting and Timer", "facilitation", self.workshop.facilitation_panel
+            "Voting", "facilitation", self.workshop.facilitation_panel
         )
         self.tabifyDockWidget(self.properties_dock, self.participants_dock)
         self.tabifyDockWidget(self.participants_dock, self.facilitation_dock)

@@ -149,7 +149,7 @@ def test_votes_are_counted_once_per_participant_within_the_limit(room: Room, boa
     assert room.host.scene.layout.cards[ids["A1"]].votes == 2  # dots on the board
     rows = room.host.workshop.facilitation_panel
     room.qtbot.waitUntil(
-        lambda: rows.result_rows()[:1] == ["1. A1  \u25cf\u25cf 2  \u00b7 Actions"], timeout=WAIT
+        lambda: rows.result_rows()[:1] == ["1. \u25cf\u25cf 2  A1  (Actions)"], timeout=WAIT
     )
     assert guest.workshop.vote(ids["A1"])  # clicking again takes the vote back
     assert fac.votes_left(guest.doc, voter) == 1

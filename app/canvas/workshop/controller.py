@@ -477,7 +477,7 @@ class WorkshopController(QObject):
         else:
             text = "\u25cb Workshop connecting\u2026"
         timer = self.facilitation_panel.timer_text()
-        return f"{text}  \u00b7  \u23f1 {timer}" if timer else text
+        return f"{text}  \u00b7  Timer: {timer}" if timer else text
 
     def _update_status(self) -> None:
         self.status_changed.emit(self.status_text())

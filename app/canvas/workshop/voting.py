@@ -52,6 +52,8 @@ class FacilitationPanel(QWidget):
         self.open_button = QPushButton("Open round")
         self.open_button.clicked.connect(self._toggle_round)
         self.results = QListWidget()
+        self.results.setWordWrap(True)
+        self.results.setMinimumHeight(120)
         self.results.itemClicked.connect(
             lambda item: self.card_requested.emit(str(item.data(Qt.ItemDataRole.UserRole)))
         )
@@ -126,6 +128,7 @@ class FacilitationPanel(QWidget):
         self.facilitator = on
         for w in self.setup_widgets + self.timer_controls:
             w.setVisible(on)
+        self.refresh()
 
     def _on_document(self, event: DocumentEvent) -> None:
         if {"facilitation", "vote", "card", "lane"} & set(event.changed):
@@ -174,15 +177,17 @@ class FacilitationPanel(QWidget):
             self.round_label.setText("No round open." if not f.voting_lanes else "Round closed.")
             self.votes_left_label.setText("")
         self.open_button.setText("Close round" if f.voting_open else "Open round")
-        self.votes_spin.setEnabled(not f.voting_open)
-        self.lanes_list.setEnabled(not f.voting_open)
+        # while a round is open its settings are fixed: the room goes to the results
+        for w in (self.votes_spin, self.lanes_list):
+            w.setVisible(self.facilitator and not f.voting_open)
         self.results.clear()
         for rank, result in enumerate(fac.results(doc), 1):
             dots = "\u25cf" * min(result.votes, 10)
             item = QListWidgetItem(
-                f"{rank}. {result.card.title}  {dots} {result.votes}"
-                f"  \u00b7 {lanes.get(result.card.lane, '')}"
+                f"{rank}. {dots} {result.votes}  {result.card.title}"
+                f"  ({lanes.get(result.card.lane, '')})"
             )
+            item.setToolTip(result.card.title)
             item.setData(Qt.ItemDataRole.UserRole, result.card.id)
             self.results.addItem(item)
         self.show_timer()
