@@ -135,10 +135,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from app.sync.client import DocumentAdapter, SyncClient, SyncRefused, SyncState, SyncTimeout
 
     path = Path(args.file)
-    if path.exists():
-        doc = Document.open(path)
-    else:
-        doc = Document.new(path, name=path.stem)
+    created = not path.exists()
+    doc = Document.new(path, name=path.stem) if created else Document.open(path)
     context = None
     if args.cafile:
         context = ssl.create_default_context(cafile=args.cafile)
@@ -186,6 +184,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         except SyncTimeout as exc:
             print(f"cld: {exc}", file=sys.stderr)
             return 1
+        if created and client.room_name:
+            doc.rename(client.room_name)  # a new file takes the room's name
         unsent = doc.store.outbox_count()
         print(
             f"synced {path.name}: pushed {result.pushed}, received {result.received}, "

@@ -214,6 +214,7 @@ class SyncClient:
         self.backoff = backoff
         self.state = SyncState("stopped")
         self.participants: dict[str, p.Participant] = {}
+        self.room_name = ""
         self.seq = 0
         self.pushed = 0
         self.received = 0
@@ -454,6 +455,7 @@ class SyncClient:
         elif isinstance(message, p.Welcome):
             link.role = message.role
             link.room_seq = message.seq
+            self.room_name = message.room_name
             self.participants = {x.id: x for x in message.participants}
             link.welcomed.set()
             self._welcomed = True

@@ -51,7 +51,7 @@ MAX_QUEUED_CHANGES = 5_000
 #: stays under 4 ms: with 50 clients x 10 changes/s on two cores, edit propagation p95 was
 #: about 10 ms (1.3x a bare relay) against 16 ms (2.0x) at 60 a second, for the same server
 #: CPU, since a flush writes one frame, encoded once, to every participant in the same
-#: state. `cld serve --flush-rate` changes it (60 halves the frames clients handle).
+#: state. `cld serve --flush-rate` changes it (60: up to four times fewer frames under load).
 FLUSH_PER_SECOND = 250
 #: changes per catch-up message
 CATCHUP_CHUNK = 1_000

@@ -88,6 +88,7 @@ def test_thousand_offline_changes_then_cld_sync_merges_both_ways(tmp_path: Path)
 
     a, b = Document.open(a_path), Document.open(b_path)
     try:
+        assert b.name == "Offsite"  # the new file took the room's name
         assert a.store.outbox_count() == 0 and b.store.outbox_count() == 0
         assert board_state(a) == board_state(b)
         assert len(a.cards()) == 504
