@@ -61,7 +61,9 @@ class HybridClock:
     def clamp(self, stamp: str) -> str:
         """Return ``stamp``, or a stamp no further ahead of our clock than MAX_DRIFT_MS."""
         wall, counter, replica = parse_stamp(stamp)
-        limit = max(self.physical(), self.wall) + MAX_DRIFT_MS
+        # against the physical clock only: measuring from our HLC, which observing clamped
+        # stamps moves forward, would let a stream of fast stamps creep further ahead
+        limit = self.physical() + MAX_DRIFT_MS
         if wall <= limit:
             return stamp
         log.warning(

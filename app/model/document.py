@@ -184,7 +184,8 @@ class Document:
 
     def _all(self, entity_type: str) -> list[Any]:
         out = []
-        for eid in self._records[entity_type]:
+        # sorted ids: every replica lists the same entities in the same order
+        for eid in sorted(self._records[entity_type]):
             e = self.get(entity_type, eid)
             if e is not None and not e.deleted:
                 out.append(e)
@@ -343,10 +344,16 @@ class Document:
         # undo of a creation may also restore fields; deletions of new entities go last
         return inverse
 
-    def _check(self, change: Change) -> Change:
-        """Validate a change from elsewhere; raise ChangeRejected naming the first bad write."""
+    def _check(self, change: Change, *, stamp_only: bool = False) -> Change:
+        """Validate a change from elsewhere; raise ChangeRejected naming the first bad write.
+
+        A change already in the log was validated when it arrived: only its stamp (which
+        may come back lower, clamped elsewhere) needs a look.
+        """
         try:
             change.check_stamp()
+            if stamp_only:
+                return change
             writes = []
             for w in change.writes:
                 if not isinstance(w.entity_id, str) or not 0 < len(w.entity_id) <= 100:
@@ -370,9 +377,9 @@ class Document:
         local = origin == "local"
         # merged changes go to the outbox too, so a workshop server gets them on next sync
         to_outbox = origin in ("local", "merge")
-        if not local:
-            changes = [self._check(c) for c in changes]
         known = self.store.known_change_ids(c.id for c in changes) if changes else set()
+        if not local:
+            changes = [self._check(c, stamp_only=c.id in known) for c in changes]
         touched: dict[str, set[str]] = {}
         changed: dict[str, set[str]] = {}
         displaced: list[Displaced] = []
