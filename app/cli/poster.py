@@ -59,6 +59,12 @@ def add_poster_options(parser: argparse.ArgumentParser) -> None:
     for flag, kwargs in POSTER_OPTIONS:
         if flag not in taken:
             group.add_argument(flag, default=None, **kwargs)  # type: ignore[arg-type]
+    if "--with-analysis" not in taken:
+        group.add_argument(
+            "--with-analysis",
+            action="store_true",
+            help="add pages with the lifecycle analysis findings after the board",
+        )
 
 
 def export_pdf(doc: Document, out: Path, args: argparse.Namespace) -> str:
@@ -73,7 +79,9 @@ def export_pdf(doc: Document, out: Path, args: argparse.Namespace) -> str:
             overlap=getattr(args, "overlap", None),
             layers=getattr(args, "layers", None),
         )
-        result = export_poster(doc, out, request)
+        result = export_poster(
+            doc, out, request, with_analysis=bool(getattr(args, "with_analysis", False))
+        )
     except PosterError as exc:
         raise UserError(str(exc)) from None
     return result.message()

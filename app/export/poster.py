@@ -29,6 +29,7 @@ from app.export.paper import (
     parse_paper,
     parse_scale,
 )
+from app.export.poster_findings import FindingsSection, draw_findings_pages, findings_sections
 from app.export.poster_title import TitleBlock, draw_assembly_page, draw_tile_marks
 from app.model.clock import stamp_wall
 from app.model.document import Document
@@ -156,6 +157,7 @@ class PosterResult:
 
     path: Path
     plan: PosterPlan
+    findings_pages: int = 0
 
     def message(self) -> str:
         p = self.plan
@@ -168,6 +170,9 @@ class PosterResult:
                 f"({p.rows} rows × {p.cols} columns) plus an assembly page, board at {p.scale:.0%}, "
                 f"poster {w / MM / 1000:.2f} × {h / MM / 1000:.2f} m"
             )
+        if self.findings_pages:
+            pages = "page" if self.findings_pages == 1 else "pages"
+            text += f", and {self.findings_pages} {pages} of analysis findings"
         return "\n".join([text] + [f"warning: {w}" for w in p.warnings])
 
 
@@ -340,13 +345,23 @@ class PreparedPoster:
     full_titles: dict[str, str]
     name: str
     author: str
+    #: the analysis findings to print after the board (``--with-analysis``), or None
+    findings: list[FindingsSection] | None = None
 
 
-def prepare_poster(doc: Document, request: PosterRequest) -> PreparedPoster:
+def prepare_poster(
+    doc: Document, request: PosterRequest, *, with_analysis: bool = False
+) -> PreparedPoster:
     """Lay out and plan a poster; PosterError if the request cannot be met."""
     layout, title, plan = plan_poster(doc, request)
     return PreparedPoster(
-        layout, title, plan, draw.search_titles(layout, doc), doc.name, doc.author
+        layout,
+        title,
+        plan,
+        draw.search_titles(layout, doc),
+        doc.name,
+        doc.author,
+        findings_sections(doc) if with_analysis else None,
     )
 
 
@@ -356,9 +371,11 @@ def export_poster(
     request: PosterRequest,
     *,
     progress: Progress | None = None,
+    with_analysis: bool = False,
 ) -> PosterResult:
     """Write the poster PDF; ``progress`` is called after every page and may cancel."""
-    return write_poster(prepare_poster(doc, request), out, progress=progress)
+    prepared = prepare_poster(doc, request, with_analysis=with_analysis)
+    return write_poster(prepared, out, progress=progress)
 
 
 def write_poster(
@@ -391,11 +408,15 @@ def write_poster(
                 _tile_page(c, layout, title, plan, tile, full_titles)
                 c.showPage()
                 _report(progress, i, plan.pages)
+        extra = 0
+        if prepared.findings is not None:
+            extra = draw_findings_pages(c, plan.page_size, prepared.name, prepared.findings)
+            c.showPage()
         c.save()
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return PosterResult(out, plan)
+    return PosterResult(out, plan, extra)
 
 
 def _report(progress: Progress | None, done: int, total: int) -> None:
