@@ -184,3 +184,81 @@ def test_undo_takes_back_only_your_own_edit(room: Room, board) -> None:
     assert room.host.doc.card(ids["A1"]).title == "Bea's title"
     room.qtbot.waitUntil(lambda: guest.doc.card(ids["A2"]).title == "A2", timeout=WAIT)
     assert guest.doc.card(ids["A1"]).title == "Bea's title"
+
+
+def test_the_timer_is_set_started_and_paused_by_the_facilitator_for_everyone(
+    room: Room, board
+) -> None:
+    """The facilitator's timer runs on the guest's panel and status bar, and pauses there."""
+    guest = room.guest("Bea", "#1971C2")
+    panel = room.host.workshop.facilitation_panel
+    assert panel.set_button.isVisibleTo(panel)
+    assert not guest.workshop.facilitation_panel.set_button.isVisibleTo(
+        guest.workshop.facilitation_panel
+    )  # only the facilitator sets it
+    panel.minutes.setValue(5)
+    panel.label_edit.setText("Ideas")
+    panel.set_button.click()
+    panel.start_button.click()
+    shown = guest.workshop.facilitation_panel
+    assert panel.start_button.text() == "Pause"
+    room.qtbot.waitUntil(lambda: shown.timer_text().startswith("Ideas  04:5"), timeout=WAIT)
+    room.qtbot.waitUntil(lambda: "Timer: Ideas  04:5" in guest.status_workshop.text(), timeout=WAIT)
+    panel.start_button.click()  # pause
+    room.qtbot.waitUntil(lambda: shown.timer_text().endswith("(paused)"), timeout=WAIT)
+    frozen = shown.timer_text()
+    room.qtbot.wait(1200)
+    assert shown.timer_text() == frozen
+
+
+def test_host_dialog_copies_links_and_stop_hosting_ends_the_room(room: Room, board) -> None:
+    """The links are copied with one click; Stop Hosting closes the server, guests go offline."""
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    guest = room.guest("Bea", "#1971C2")
+    room.host.workshop.host_dialog()
+    dialog = room.host.workshop.dialog
+    assert dialog.fields["viewer"].text() == room.links["viewer"]
+    assert "/rooms/" in room.links["editor"] and "token=" in room.links["editor"]
+    dialog.findChild(QPushButton, "copy_editor").click()
+    assert QApplication.clipboard().text() == room.links["editor"]
+    assert room.host.act_leave.text() == "&Stop Hosting"
+    dialog.stop_requested.emit()
+    assert not room.host.workshop.active and room.host.workshop.server is None
+    assert room.host.doc is not None  # the design stays open
+    room.qtbot.waitUntil(lambda: guest.workshop.session.state.state != "online", timeout=WAIT)
+    room.qtbot.waitUntil(lambda: "Workshop" in guest.status_workshop.text(), timeout=WAIT)
+    assert room.host.act_host.isEnabled()
+
+
+def test_a_wrong_token_is_refused_in_plain_words(room: Room, board, dialogs) -> None:
+    """A link with a bad token shows why and what to do; the window keeps its local copy."""
+    w = room.window()
+    bad = room.links["editor"].replace("token=", "token=x")
+    w.workshop.join(bad, "Mallory", "#E03131", folder=room.tmp / "bad")
+    room.qtbot.waitUntil(lambda: not w.workshop.active, timeout=WAIT)
+    assert dialogs and dialogs[-1][0] == "Cannot join the workshop"
+    assert "401" in dialogs[-1][1] and "new join link" in dialogs[-1][1]
+    assert w.doc is not None
+
+
+def test_remote_cursor_is_drawn_with_its_name_in_the_participants_colour(room: Room, board) -> None:
+    """The guest's pointer shows on the host's board as an arrow and name tag in red."""
+    from PySide6.QtGui import QColor
+
+    _doc, ids = board
+    guest = room.guest("Bea", "#E03131")
+    rect = guest.scene.cards[ids["T1"]].sceneBoundingRect()
+    guest.workshop.tracker.cursor = (rect.center().x(), rect.center().y())
+    guest.workshop.tracker.send()
+    layer = room.host.workshop.presence
+    room.qtbot.waitUntil(lambda: len(layer.cursors) == 1, timeout=WAIT)
+    pointer = next(iter(layer.cursors.values()))
+    assert pointer.name == "Bea" and pointer.isVisible()
+    assert pointer.pos().x() == pytest.approx(rect.center().x(), abs=0.2)
+    view = room.host.view
+    view.centerOn(pointer.pos())
+    image = view.viewport().grab().toImage()
+    tag = view.mapFromScene(pointer.pos())
+    sample = image.pixelColor(tag.x() + 16, tag.y() + 22)  # inside the name tag
+    assert sample == QColor("#E03131")

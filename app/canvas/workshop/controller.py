@@ -88,7 +88,7 @@ class WorkshopController(QObject):
         self.history_panel = HistoryPanel()
         self._clock = QTimer(self)
         self._clock.setInterval(500)
-        self._clock.timeout.connect(self._update_status)
+        self._clock.timeout.connect(self._tick)
 
     # -- state ------------------------------------------------------------------------
 
@@ -222,6 +222,7 @@ class WorkshopController(QObject):
             if self.hosting and fac.state(session.doc).presenter:
                 fac.commit(session.doc, presenter="")
             session.doc.unsubscribe(self._on_document)
+            session.flush()  # what is already made goes out before the goodbye
             session.stop()
             session.deleteLater()
         if self.server is not None:
@@ -283,6 +284,14 @@ class WorkshopController(QObject):
     def _on_state(self, state: SyncState) -> None:
         if state.role:
             self._apply_role()
+        if state.state == "refused":
+            QMessageBox.warning(
+                self.window,
+                "Cannot join the workshop",
+                f"{state.detail}.\n\nAsk the facilitator for a new join link. "
+                "Your copy of the board stays open and keeps your edits.",
+            )
+            QTimer.singleShot(0, self.leave)
         self._refresh_people()
         self._update_status()
 
@@ -479,6 +488,11 @@ class WorkshopController(QObject):
         timer = self.facilitation_panel.timer_text()
         return f"{text}  \u00b7  Timer: {timer}" if timer else text
 
+    def _tick(self) -> None:
+        if self.session is not None:
+            self.session.count_unsent()  # acks shrink the outbox without a state change
+        self._update_status()
+
     def _update_status(self) -> None:
         self.status_changed.emit(self.status_text())
 
@@ -509,11 +523,10 @@ class WorkshopController(QObject):
 
         window = self.window
         settings = window.settings
-        dialog = JoinDialog(
-            str(settings.value("workshop/name", "") or window.doc.author if window.doc else ""),
-            str(settings.value("workshop/color", "") or ""),
-            window,
-        )
+        name = str(settings.value("workshop/name", "") or "")
+        if not name and window.doc is not None:
+            name = window.doc.author
+        dialog = JoinDialog(name, str(settings.value("workshop/color", "") or ""), window)
         if not dialog.exec() or dialog.link is None:
             return
         if window.remember:

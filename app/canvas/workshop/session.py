@@ -101,7 +101,7 @@ class WorkshopSession(QObject):
         self._unsent_timer = QTimer(self)
         self._unsent_timer.setSingleShot(True)
         self._unsent_timer.setInterval(150)
-        self._unsent_timer.timeout.connect(self._count_unsent)
+        self._unsent_timer.timeout.connect(self.count_unsent)
         doc.subscribe(self._on_document)
 
     @property
@@ -133,7 +133,8 @@ class WorkshopSession(QObject):
             self.client.kick()
             self._unsent_timer.start()
 
-    def _count_unsent(self) -> None:
+    def count_unsent(self) -> None:
+        """Read the outbox size again (it shrinks on acks, grows with edits)."""
         if self.runner.alive:
             self.unsent = self.doc.store.outbox_count()
             self.unsent_changed.emit(self.unsent)
@@ -145,6 +146,19 @@ class WorkshopSession(QObject):
         viewport: dict[str, float] | None,
     ) -> None:
         self.client.send_presence(cursor=cursor, selection=selection, viewport=viewport)
+
+    def flush(self, timeout: float = 2.0) -> None:
+        """While online, wait (serving the client's calls) until the outbox is sent."""
+        deadline = time.monotonic() + timeout
+        self.client.kick()
+        while (
+            self.state.state == "online"
+            and self.state.role != "viewer"
+            and self.doc.store.outbox_count() > 0
+            and time.monotonic() < deadline
+        ):
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 20)
+            time.sleep(0.005)
 
     def stop(self, timeout: float = 8.0) -> None:
         """Disconnect; the GUI thread keeps serving the client's calls until it has ended."""

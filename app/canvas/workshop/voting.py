@@ -233,10 +233,12 @@ class FacilitationPanel(QWidget):
             fac.close_round(self.doc)
         else:
             fac.open_round(self.doc, self.chosen_lanes(), self.votes_spin.value())
+        self.refresh()
 
     def _set_timer(self) -> None:
         if self.doc is not None and self.facilitator:
             fac.set_timer(self.doc, self.minutes.value(), self.label_edit.text().strip())
+        self.refresh()
 
     def _start_pause(self) -> None:
         if self.doc is None or not self.facilitator:
@@ -245,3 +247,4 @@ class FacilitationPanel(QWidget):
             fac.pause_timer(self.doc)
         else:
             fac.start_timer(self.doc)
+        self.refresh()
