@@ -185,8 +185,33 @@ class PropertiesPanel(QScrollArea):
             col.addWidget(error)
             form.addRow(label, holder)
             self._editors[field] = (widget, error, kind)
+        if entity_type in ("card", "stage"):
+            self._add_measurements(form, entity_id)
         self.setWidget(box)
         self._load()
+
+    def _add_measurements(self, form: QFormLayout, target: str) -> None:
+        """Each measured metric of the card or stage: its latest value and its trend."""
+        from app.canvas.analysis_dock import MetricTrendWidget
+        from app.model.metrics import metric_names, trend, visible_metrics
+
+        assert self.editor is not None
+        mine = [m for m in visible_metrics(self.editor.doc) if m.target == target]
+        if not mine:
+            return
+        heading = QLabel("Measurements")
+        heading.setObjectName("panelTitle")
+        form.addRow(heading)
+        for name in metric_names(mine):
+            points = trend(mine, target, name)
+            last = points[-1]
+            caption = QLabel(f"{name}: {last.value:g} on {last.date} ({len(points)} measured)")
+            caption.setWordWrap(True)
+            chart = MetricTrendWidget()
+            chart.setObjectName(f"trend:{name}")
+            chart.set_points(points)
+            form.addRow(caption)
+            form.addRow(chart)
 
     def _make_editor(self, field: str, kind: str, choices: tuple[str, ...]) -> QWidget:
         if kind == "combo":
@@ -267,6 +292,9 @@ class PropertiesPanel(QScrollArea):
         if self.target is None:
             return
         etype, eid = self.target
+        if event.ids("metric") and etype in ("card", "stage"):
+            self.show_entity(etype, eid)  # measurements arrived: rebuild the charts
+            return
         if eid in event.ids(etype):
             if self.editor is not None and not self.editor.doc.is_visible(etype, eid):
                 self._show_empty("The selected item was deleted.")
