@@ -353,8 +353,8 @@ class MainWindow(QMainWindow):
 
     def _workshop_toggled(self, active: bool) -> None:
         if active:
-            self.participants_dock.show()
-            self.facilitation_dock.show()
+            for dock in (self.participants_dock, self.facilitation_dock, self.history_dock):
+                dock.show()
             self.participants_dock.raise_()
         self._update_actions()
 

@@ -262,3 +262,69 @@ def test_remote_cursor_is_drawn_with_its_name_in_the_participants_colour(room: R
     tag = view.mapFromScene(pointer.pos())
     sample = image.pixelColor(tag.x() + 16, tag.y() + 22)  # inside the name tag
     assert sample == QColor("#E03131")
+
+
+def _click(window: MainWindow, x: float, y: float, double: bool = False) -> None:
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    view = window.view
+    view.ensureVisible(x - 5, y - 5, 10, 10, 60, 60)
+    point = view.mapFromScene(QPointF(x, y))
+    act = QTest.mouseDClick if double else QTest.mouseClick
+    act(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+
+
+def test_clicking_cards_votes_in_an_open_round_and_the_dock_click_follows(
+    room: Room, board
+) -> None:
+    """With a round open a click on a card votes and a second click unvotes; a click on a
+    name in the participants dock follows that person."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    _doc, ids = board
+    guest = room.guest("Bea", "#9C36B5")
+    fac.open_round(room.host.doc, [ids["Actions"]], 3)
+    room.qtbot.waitUntil(lambda: fac.state(guest.doc).voting_open, timeout=WAIT)
+    centre = guest.scene.cards[ids["A3"]].sceneBoundingRect().center()
+    _click(guest, centre.x(), centre.y())
+    room.qtbot.waitUntil(lambda: len(room.host.doc.votes(ids["A3"])) == 1, timeout=WAIT)
+    _click(guest, centre.x(), centre.y() + 2)
+    assert guest.doc.votes(ids["A3"]) == []
+    panel = guest.workshop.participants_panel
+    row = next(
+        panel.list.item(i)
+        for i in range(panel.list.count())
+        if panel.list.item(i).text().startswith("Fran")
+    )
+    QTest.mouseClick(
+        panel.list.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        panel.list.visualItemRect(row).center(),
+    )
+    assert guest.workshop.following and "following" in " ".join(panel.row_texts())
+
+
+def test_a_viewer_gestures_change_nothing(room: Room, board) -> None:
+    """A viewer's double-click opens no editor and a drag moves no card."""
+    _doc, ids = board
+    viewer = room.guest("Vic", "#0C8599", role="viewer")
+    room.qtbot.waitUntil(lambda: viewer.workshop.role == "viewer", timeout=WAIT)
+    card = viewer.scene.cards[ids["A1"]].sceneBoundingRect().center()
+    _click(viewer, card.x(), card.y(), double=True)
+    assert viewer.editor.inline is None
+    before = [c.title for c in viewer.doc.cards_in(ids["Actions"], ids["Acquire"])]
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    vp = viewer.view.viewport()
+    a = viewer.view.mapFromScene(card)
+    b = viewer.view.mapFromScene(QPointF(card.x() + 300, card.y() + 200))
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    for i in range(1, 6):
+        QTest.mouseMove(vp, a + (b - a) * i / 5)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
+    assert [c.title for c in viewer.doc.cards_in(ids["Actions"], ids["Acquire"])] == before
+    assert viewer.doc.store.outbox_count() == 0

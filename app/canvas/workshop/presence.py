@@ -13,7 +13,15 @@ import hashlib
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QColor,
+    QFontMetricsF,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.canvas import theme
@@ -253,8 +261,8 @@ class PresenceTracker(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if kind == QEvent.Type.MouseMove:
-            pos = self.view.mapToScene(event.position().toPoint())  # type: ignore[attr-defined]
+        if kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+            pos = self.view.mapToScene(event.position().toPoint())
             self.cursor = (round(pos.x(), 1), round(pos.y(), 1))
             self._timer.start()
         elif kind == QEvent.Type.Leave:
