@@ -99,10 +99,8 @@ class Record:
     registers: dict[str, Register] = field(default_factory=dict)
 
     def registers_json(self) -> str:
-        return json.dumps(
-            {f: [r.stamp, r.change_id, list(r.bases)] for f, r in self.registers.items()},
-            separators=(",", ":"),
-        )
+        # Register is a NamedTuple: it encodes as [stamp, change_id, [bases...]]
+        return json.dumps(self.registers, separators=(",", ":"), ensure_ascii=False)
 
     @staticmethod
     def from_json(data: str, registers: str) -> Record:

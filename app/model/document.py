@@ -377,7 +377,8 @@ class Document:
         local = origin == "local"
         # merged changes go to the outbox too, so a workshop server gets them on next sync
         to_outbox = origin in ("local", "merge")
-        known = self.store.known_change_ids(c.id for c in changes) if changes else set()
+        # a local change has a fresh id from our own counter: no need to look it up
+        known = self.store.known_change_ids(c.id for c in changes) if changes and not local else set()
         if not local:
             changes = [self._check(c, stamp_only=c.id in known) for c in changes]
         touched: dict[str, set[str]] = {}

@@ -242,6 +242,11 @@ def _field_adapters(model: type[Entity]) -> dict[str, TypeAdapter[Any]]:
 FIELD_ADAPTERS: dict[str, dict[str, TypeAdapter[Any]]] = {
     etype: _field_adapters(model) for etype, model in ENTITY_MODELS.items()
 }
+#: the compiled validators behind FIELD_ADAPTERS, called directly on the hot path
+_VALIDATORS: dict[str, dict[str, Any]] = {
+    etype: {name: adapter.validator for name, adapter in adapters.items() if name != "id"}
+    for etype, adapters in FIELD_ADAPTERS.items()
+}
 FIELDS: dict[str, tuple[str, ...]] = {
     etype: tuple(f for f in model.model_fields if f != "id") for etype, model in ENTITY_MODELS.items()
 }
@@ -249,14 +254,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
 
 def validate_field(entity_type: str, entity_id: str, field: str, value: Any) -> Any:
     """Return ``value`` as the schema stores it, or raise InvalidValue."""
-    adapters = FIELD_ADAPTERS.get(entity_type)
-    if adapters is None:
+    validators = _VALIDATORS.get(entity_type)
+    if validators is None:
         raise InvalidValue(entity_type, entity_id, field, "unknown entity type")
-    adapter = adapters.get(field)
-    if adapter is None or field == "id":
+    validator = validators.get(field)
+    if validator is None:
         raise InvalidValue(entity_type, entity_id, field, "unknown field")
     try:
-        result = adapter.validate_python(value, strict=False)
+        result = validator.validate_python(value)
     except ValidationError as exc:
         raise InvalidValue(entity_type, entity_id, field, _describe(exc, value)) from None
     if isinstance(result, StrEnum):
