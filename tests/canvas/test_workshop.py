@@ -328,3 +328,11 @@ def test_a_viewer_gestures_change_nothing(room: Room, board) -> None:
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
     assert [c.title for c in viewer.doc.cards_in(ids["Actions"], ids["Acquire"])] == before
     assert viewer.doc.store.outbox_count() == 0
+
+
+def test_a_new_copy_fits_the_board_when_it_arrives(room: Room, board) -> None:
+    """Joining with an empty copy ends with the whole board in view, not zoomed into nothing."""
+    guest = room.guest("Bea", "#1971C2")
+    room.qtbot.waitUntil(
+        lambda: guest.view.visible_scene_rect().contains(guest.scene.board_rect()), timeout=WAIT
+    )

@@ -80,6 +80,7 @@ class WorkshopController(QObject):
         self.last_presence: dict[str, p.PresenceOf] = {}
         self.offline_people: dict[tuple[str, str], Person] = {}
         self._presenter = ""
+        self._fit_pending = False
         self.participants_panel = ParticipantsPanel()
         self.participants_panel.follow_requested.connect(self.follow)
         self.participants_panel.present_toggled.connect(self.present)
@@ -190,6 +191,8 @@ class WorkshopController(QObject):
             else Document.new(path, name=title, author=name)
         )
         self.window.set_document(doc)
+        # a new copy is empty until the room's board arrives: fit the view to that board
+        self._fit_pending = not doc.cards()
         self._start(doc, parsed.url, parsed.token, name, color, parsed.role)
         return doc
 
@@ -347,6 +350,11 @@ class WorkshopController(QObject):
             self.session.send_presence(cursor, selection, viewport)
 
     def _on_document(self, event: DocumentEvent) -> None:
+        if self._fit_pending and not event.local and "card" in event.changed:
+            self._fit_pending = False
+            view = self.window.view
+            if view is not None:
+                QTimer.singleShot(0, view.fit)
         if "facilitation" in event.changed and self.session is not None:
             presenter = fac.state(self.session.doc).presenter
             if presenter != self._presenter:

@@ -10,6 +10,7 @@ participants, presence, errors) come back the same way and are re-emitted as Qt 
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,8 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Si
 from app.model.document import Document, DocumentEvent
 from app.sync import protocol as p
 from app.sync.client import ClientThread, OwnerThreadAdapter, SyncClient, SyncState
+
+log = logging.getLogger(__name__)
 
 
 class GuiThreadRunner(QObject):
@@ -38,10 +41,18 @@ class GuiThreadRunner(QObject):
         return future
 
     def post(self, fn: Callable[[], Any]) -> None:
-        self.submit(fn)
+        """Run ``fn`` on this object's thread, nobody waiting for it (callable from any thread)."""
+        self.posted.emit(fn, None)
 
     @Slot(object, object)
-    def _run(self, fn: Callable[[], Any], future: concurrent.futures.Future[Any]) -> None:
+    def _run(self, fn: Callable[[], Any], future: concurrent.futures.Future[Any] | None) -> None:
+        if future is None:
+            if self.alive:
+                try:
+                    fn()
+                except Exception:  # a bug in a handler must not stop the session
+                    log.exception("workshop: handling a sync event failed")
+            return
         if not future.set_running_or_notify_cancel():
             return
         if not self.alive:  # the session ended: its Document may be closed
