@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from app.canvas.window import MainWindow
-from app.canvas.workshop.network import ServerThread, make_link
+from app.canvas.workshop.network import create_room, local_url, make_link, start_server
 from app.model.document import Document
 
 WAIT = 40_000
@@ -25,12 +25,11 @@ def test_edits_made_while_the_server_is_down_arrive_when_it_returns(
     """Stop the server, edit in two windows, start it again: both sides end up the same."""
     doc, ids = board
     data = tmp_path / "server"
-    server = ServerThread(data, host="127.0.0.1", port=0)
-    server.start()
+    server = start_server(data, host="127.0.0.1", port=0)
     windows: list[MainWindow] = []
     try:
-        room, _seq = server.create_room(doc.name, [c for _, c in doc.store.changes()])
-        link = make_link(server.local_url, room.id, room.tokens["editor"], design=doc.name)
+        room, _seq = create_room(server.server, doc.name, [c for _, c in doc.store.changes()])
+        link = make_link(local_url(server.server), room.id, room.tokens["editor"], design=doc.name)
         for name in ("Ann", "Bob"):
             w = MainWindow(remember=False)
             qtbot.addWidget(w)
@@ -40,7 +39,7 @@ def test_edits_made_while_the_server_is_down_arrive_when_it_returns(
         ann, bob = windows
         for w in windows:
             qtbot.waitUntil(lambda w=w: len(w.doc.cards()) == len(doc.cards()), timeout=WAIT)
-        port = server.port
+        port = server.server.port
         server.stop()
         for w in windows:
             qtbot.waitUntil(lambda w=w: w.workshop.session.state.state != "online", timeout=WAIT)
@@ -51,8 +50,7 @@ def test_edits_made_while_the_server_is_down_arrive_when_it_returns(
             "offline" in ann.status_workshop.text() or "reconnecting" in ann.status_workshop.text()
         )
         assert bob.doc.card(new_card).title == "Bob offline"  # the local file keeps working
-        server = ServerThread(data, host="127.0.0.1", port=port)
-        server.start()
+        server = start_server(data, host="127.0.0.1", port=port)
         for w in windows:
             qtbot.waitUntil(lambda w=w: w.workshop.session.state.state == "online", timeout=WAIT)
         qtbot.waitUntil(lambda: bob.doc.card(ids["A1"]).title == "Ann offline", timeout=WAIT)
@@ -71,4 +69,29 @@ def test_edits_made_while_the_server_is_down_arrive_when_it_returns(
         for w in windows:
             w.workshop.shutdown()
             w.close_document()
+        server.stop()
+
+
+def test_a_copy_joined_from_a_bare_link_takes_the_rooms_name(
+    qtbot: Any, tmp_path: Path, board: tuple[Document, dict[str, str]]
+) -> None:
+    """A link without the design's name (cld room create) still names the local copy."""
+    doc, _ids = board
+    server = start_server(tmp_path / "server", host="127.0.0.1", port=0)
+    w = MainWindow(remember=False)
+    qtbot.addWidget(w)
+    try:
+        room, _seq = create_room(server.server, "Renewals workshop", [])
+        w.workshop.join(
+            make_link(local_url(server.server), room.id, room.tokens["editor"]),
+            "Ann",
+            "",
+            folder=tmp_path / "ann",
+        )
+        assert w.doc.name.startswith("Workshop ")
+        qtbot.waitUntil(lambda: w.doc.name == "Renewals workshop", timeout=WAIT)
+        assert w.windowTitle().startswith("Renewals workshop")
+    finally:
+        w.workshop.shutdown()
+        w.close_document()
         server.stop()

@@ -24,10 +24,12 @@ from app.canvas.workshop.network import (
     PREFERRED_PORT,
     HostError,
     JoinLink,
-    ServerThread,
+    create_room,
     lan_address,
+    local_url,
     make_link,
     parse_link,
+    start_server,
 )
 from app.canvas.workshop.participants_dock import ParticipantsPanel, Person
 from app.canvas.workshop.presence import (
@@ -42,9 +44,14 @@ from app.model.document import Document, DocumentEvent
 from app.model.store import DesignFileError
 from app.sync import protocol as p
 from app.sync.client import SyncState
+from app.sync.hosting import ServerThread
 
 if TYPE_CHECKING:
     from app.canvas.window import MainWindow
+
+
+#: a joined copy's name until the room says its own (links made by `cld room create`)
+PLACEHOLDER_NAME = "Workshop"
 
 
 def data_folder(*parts: str) -> Path:
@@ -132,39 +139,34 @@ class WorkshopController(QObject):
         if self.active:
             self.leave()
         folder = data_dir or data_folder("workshop-server")
-        server = None
-        for candidate in [PREFERRED_PORT, 0] if port is None else [port]:
-            server = ServerThread(folder, host=address, port=candidate)
-            try:
-                server.start()
-                break
+        if port is None:
+            try:  # the usual port first, so links look the same from one workshop to the next
+                server = start_server(folder, host=address, port=PREFERRED_PORT)
             except HostError:
-                server.stop()
-                server = None
-                if port is not None:
-                    raise
-        if server is None:
-            raise HostError("no free port to host the workshop on")
+                server = start_server(folder, host=address, port=0)
+        else:
+            server = start_server(folder, host=address, port=port)
         try:
             # the room starts from the open design: its whole change log seeds the room log,
             # and the host's file is marked as having seen it (no catch-up of its own edits)
             seed = [change for _seq, change in doc.store.changes()]
-            room, seq = server.create_room(doc.name, seed)
+            room, seq = create_room(server.server, doc.name, seed)
         except Exception as exc:
             server.stop()
             raise HostError(f"could not create the workshop room: {exc}") from None
         doc.store.set_meta({f"room:{room.id}:seq": str(seq)})
         self.server = server
         lan = lan_address() if address in ("0.0.0.0", "") else address
-        base = f"ws://{lan}:{server.port}"
+        port_used = server.server.port
+        base = f"ws://{lan}:{port_used}"
         self.links = {
             role: make_link(base, room.id, room.tokens[role], design=doc.name, role=role)
             for role in ("editor", "viewer")
         }
-        self.address = f"{lan}:{server.port}"
+        self.address = f"{lan}:{port_used}"
         self._start(
             doc,
-            f"{server.local_url}/rooms/{room.id}",
+            f"{local_url(server.server)}/rooms/{room.id}",
             room.tokens["facilitator"],
             name or doc.author,
             color or "#1971C2",
@@ -184,7 +186,7 @@ class WorkshopController(QObject):
         folder = folder or data_folder("Workshops")
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{parsed.room}.cld"
-        title = parsed.design or f"Workshop {parsed.room[:6]}"
+        title = parsed.design or f"{PLACEHOLDER_NAME} {parsed.room[:6]}"
         doc = (
             Document.open(path, author=name)
             if path.exists()
@@ -287,6 +289,8 @@ class WorkshopController(QObject):
     def _on_state(self, state: SyncState) -> None:
         if state.role:
             self._apply_role()
+        if state.state == "online":
+            self._adopt_room_name()
         if state.state == "refused":
             QMessageBox.warning(
                 self.window,
@@ -297,6 +301,18 @@ class WorkshopController(QObject):
             QTimer.singleShot(0, self.leave)
         self._refresh_people()
         self._update_status()
+
+    def _adopt_room_name(self) -> None:
+        session = self.session
+        if session is None or self.hosting:
+            return
+        name = session.client.room_name
+        doc = session.doc
+        if name and doc.name == f"{PLACEHOLDER_NAME} {session.room[:6]}":
+            doc.rename(name)
+            from app.canvas.window import APP
+
+            self.window.setWindowTitle(f"{name} \u2014 {APP}")
 
     def _on_refused(self, code: str, message: str) -> None:
         self.window.statusBar().showMessage(message, 8000)

@@ -1,28 +1,25 @@
-"""The embedded sync server (its own thread and asyncio loop), join links and LAN addresses.
+"""Hosting from the app (the sync server on its own thread), join links and LAN addresses.
 
-The window never waits on the network: the server runs on a background thread, and the
-only blocking calls here (start, create a room, stop) wait a bounded time for that thread.
+The window never waits on the network: the server runs on a background thread
+(``app.sync.hosting.ServerThread``); starting it, creating a room and stopping it wait a
+bounded time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from PySide6.QtNetwork import QAbstractSocket, QHostAddress, QNetworkInterface
 
 from app.model.changes import Change
 from app.sync.client import split_url
+from app.sync.hosting import ServerThread
 from app.sync.roomlog import NewRoom
 from app.sync.server import SyncServer
-
-T = TypeVar("T")
 
 #: the port a host tries first, so links stay the same from one session to the next
 PREFERRED_PORT = 8765
@@ -99,81 +96,29 @@ def parse_link(text: str) -> JoinLink:
     return JoinLink(url, room, token, design, role)
 
 
-class ServerThread:
-    """A SyncServer on its own thread and event loop, for hosting from the app."""
+def start_server(data_dir: Path, *, host: str = "0.0.0.0", port: int = 0) -> ServerThread:
+    """The sync server serving on its own thread; HostError in plain words if it cannot."""
+    try:
+        thread = ServerThread(SyncServer(data_dir, host=host, port=port))
+        thread.start()
+    except OSError as exc:
+        raise HostError(f"cannot listen on port {port}: {exc.strerror or exc}") from None
+    except Exception as exc:  # a folder that cannot be written, a broken room database
+        raise HostError(f"the workshop server could not start: {exc}") from None
+    return thread
 
-    def __init__(self, data_dir: Path, *, host: str = "0.0.0.0", port: int = 0) -> None:
-        self.data_dir = Path(data_dir)
-        self.host = host
-        self.port = port
-        self.server: SyncServer | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.error: BaseException | None = None
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._main, name="cld-host", daemon=True)
 
-    def start(self, timeout: float = 15.0) -> None:
-        """Start serving; HostError if the server cannot listen."""
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise HostError("the workshop server did not start in time; try again")
-        if self.error is not None:
-            error = self.error
-            if isinstance(error, OSError):
-                raise HostError(
-                    f"cannot listen on port {self.port}: {error.strerror or error}"
-                ) from None
-            raise HostError(f"the workshop server could not start: {error}") from None
+def create_room(server: SyncServer, name: str, seed: Sequence[Change] = ()) -> tuple[NewRoom, int]:
+    """A new room whose log starts with ``seed``; returns it and the room's seq after.
 
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # reported to start() or kept for stop()
-            self.error = exc
-        finally:
-            self._ready.set()
+    Called before anyone has joined the room, so the server has not loaded it yet: it
+    replays this log into the room's merged state on the first hello.
+    """
+    room = server.roomlog.create_room(name)
+    fresh, _texts = server.roomlog.append(room.id, 1, list(seed)) if seed else ([], [])
+    return room, len(fresh)
 
-    async def _serve(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        server = SyncServer(self.data_dir, host=self.host, port=self.port)
-        await server.start()
-        self.server = server
-        self.port = server.port
-        self._ready.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await server.close()
 
-    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 15.0) -> T:
-        """Run a coroutine on the server's loop and wait for its result."""
-        assert self.loop is not None
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def create_room(self, name: str, seed: Sequence[Change] = ()) -> tuple[NewRoom, int]:
-        """A new room whose log starts with ``seed``; returns it and the room's seq after."""
-
-        async def create() -> tuple[NewRoom, int]:
-            assert self.server is not None
-            roomlog = self.server.roomlog
-            room = roomlog.create_room(name)
-            fresh, _texts = roomlog.append(room.id, 1, list(seed)) if seed else ([], [])
-            return room, len(fresh)
-
-        return self.call(create())
-
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Close every connection (code 1001), finish writes, end the thread."""
-        loop, stop = self.loop, self._stop
-        if loop is not None and stop is not None and loop.is_running():
-            loop.call_soon_threadsafe(stop.set)
-        self._thread.join(timeout)
-
-    @property
-    def local_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+def local_url(server: SyncServer) -> str:
+    """The server's address from this machine (the host's own client)."""
+    return f"ws://127.0.0.1:{server.port}"
