@@ -336,3 +336,24 @@ def test_a_new_copy_fits_the_board_when_it_arrives(room: Room, board) -> None:
     room.qtbot.waitUntil(
         lambda: guest.view.visible_scene_rect().contains(guest.scene.board_rect()), timeout=WAIT
     )
+
+
+def test_a_late_joiner_gets_the_open_round_the_timer_and_the_presenter(room: Room, board) -> None:
+    """Facilitation lives in the merged board: someone joining later sees all of it at once."""
+    _doc, ids = board
+    fac.open_round(room.host.doc, [ids["Actions"]], 4)
+    fac.set_timer(room.host.doc, 10, "Ideas")
+    fac.start_timer(room.host.doc)
+    room.host.workshop.present(True)
+    late = room.guest("Lee", "#C2255C")
+    room.qtbot.waitUntil(lambda: fac.state(late.doc).voting_open, timeout=WAIT)
+    state = fac.state(late.doc)
+    assert state.votes_per_person == 4 and state.voting_lanes == [ids["Actions"]]
+    assert state.presenter == room.host.doc.replica
+    assert late.workshop.follow_target() != ""
+    assert late.workshop.facilitation_panel.timer_text() in (
+        "Ideas  10:00",
+        *(f"Ideas  09:5{i}" for i in range(10)),
+    )
+    label = late.workshop.facilitation_panel.votes_left_label
+    room.qtbot.waitUntil(lambda: "You have 4 votes left" in label.text(), timeout=WAIT)

@@ -215,8 +215,10 @@ class PresenceLayer(QObject):
         if outline is None:
             outline = self.selections[participant] = RemoteSelectionItem(self.scene, name, color)
             self.scene.addItem(outline)
-        outline.set_identity(name, color)
-        outline.set_selection(selection)
+        if (outline.name, outline.color) != (name, color):
+            outline.set_identity(name, color)
+        if outline.ids != selection:  # most messages only move the cursor
+            outline.set_selection(selection)
 
     def remove(self, participant: str) -> None:
         for items in (self.cursors, self.selections):
