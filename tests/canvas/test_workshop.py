@@ -61,6 +61,7 @@ def room(qtbot: Any, tmp_path: Path, board: tuple[Document, dict[str, str]]) -> 
 def test_a_card_added_in_one_window_appears_in_the_other(room: Room, board) -> None:
     """Both directions: the host's new card reaches the guest, the guest's reaches the host."""
     _doc, ids = board
+    assert room.host.doc.store.outbox_count() == 0  # the room was seeded with the design
     guest = room.guest("Bea", "#E03131")
     assert guest.doc.path.parent.name == "guest-Bea"  # a local copy, not the host's file
     cid = room.host.editor.add_card(ids["Actions"], ids["Onboard"], "From the host")

@@ -155,6 +155,10 @@ class WorkshopController(QObject):
             server.stop()
             raise HostError(f"could not create the workshop room: {exc}") from None
         doc.store.set_meta({f"room:{room.id}:seq": str(seq)})
+        # the room log holds them durably now, which is what an ack says: no need to push
+        # the whole design back (and show thousands of "unsent" changes meanwhile)
+        seeded = {c.id for c in seed}
+        doc.store.acknowledge(c.id for c in doc.store.outbox() if c.id in seeded)
         self.server = server
         lan = lan_address() if address in ("0.0.0.0", "") else address
         port_used = server.server.port
