@@ -95,9 +95,7 @@ def test_following_moves_the_viewport(room: Room, board) -> None:
     """Clicking the host in the guest's dock follows the host's view as it moves."""
     _doc, ids = board
     guest = room.guest("Bea", "#2F9E44")
-    host_id = next(
-        pid for pid, who in guest.workshop.session.participants.items() if who.name == "Fran"
-    )
+    host_id = next(pid for pid, who in guest.workshop.participants.items() if who.name == "Fran")
     guest.workshop.follow(host_id)
     room.host.view.set_zoom(2.0)  # closer than the guest's view
     room.host.view.centerOn(room.host.scene.cards[ids["C1"]].sceneBoundingRect().center())

@@ -85,6 +85,8 @@ class WorkshopController(QObject):
         self.tracker: PresenceTracker | None = None
         self.following = ""
         self.last_presence: dict[str, p.PresenceOf] = {}
+        #: the others in the room, as last reported to the GUI thread
+        self.participants: dict[str, p.Participant] = {}
         self.offline_people: dict[tuple[str, str], Person] = {}
         self._presenter = ""
         self._fit_pending = False
@@ -242,6 +244,7 @@ class WorkshopController(QObject):
         self.links = {}
         self.following = ""
         self.last_presence.clear()
+        self.participants = {}
         self.offline_people.clear()
         self._clock.stop()
         self.window.set_read_only(False)
@@ -328,6 +331,7 @@ class WorkshopController(QObject):
         self.facilitation_panel.set_facilitator(role == "facilitator")
 
     def _on_participants(self, participants: dict[str, p.Participant]) -> None:
+        self.participants = dict(participants)
         for pid in list(self.last_presence):
             if pid not in participants:
                 self.last_presence.pop(pid, None)
@@ -351,7 +355,7 @@ class WorkshopController(QObject):
     def _show_presence(self, message: p.PresenceOf) -> None:
         if self.presence is None or self.session is None:
             return
-        who = self.session.participants.get(message.participant)
+        who = self.participants.get(message.participant)
         if who is None:
             return
         cursor = (message.cursor[0], message.cursor[1]) if message.cursor else None
@@ -393,7 +397,7 @@ class WorkshopController(QObject):
             return ""
         # the presenter is named by replica id, which presence does not carry: the
         # facilitator (the only one who can set it) is the one to follow
-        for who in self.session.participants.values():
+        for who in self.participants.values():
             if who.role == "facilitator":
                 return who.id
         return ""
@@ -475,7 +479,7 @@ class WorkshopController(QObject):
                 you=True,
             )
         ]
-        for who in self.session.participants.values():
+        for who in self.participants.values():
             rows.append(Person(who.id, who.name, who.color, who.role))
         rows.extend(self.offline_people.values())
         return rows
@@ -484,7 +488,7 @@ class WorkshopController(QObject):
         if self.session is None:
             return
         previous = {(x.id, x.name, x.color, x.role) for x in self.participants_panel.people}
-        now = {who.id: who for who in self.session.participants.values()}
+        now = {who.id: who for who in self.participants.values()}
         for pid, name, color, role in previous:
             if pid and pid not in now and name:
                 self.offline_people[(name, color)] = Person(pid, name, color, role, online=False)
@@ -504,7 +508,7 @@ class WorkshopController(QObject):
         pending = f" \u00b7 {unsent} unsent" if unsent else ""
         role = self.role or "participant"
         if state == "online":
-            n = len(session.participants) + 1
+            n = len(self.participants) + 1
             text = f"\u25cf Workshop online \u00b7 {role} \u00b7 {n} here{pending}"
         elif state == "refused":
             text = f"Workshop refused: {session.state.detail}"

@@ -18,7 +18,6 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Signal, Slot
 
 from app.model.document import Document, DocumentEvent
-from app.sync import protocol as p
 from app.sync.client import ClientThread, OwnerThreadAdapter, SyncClient, SyncState
 
 log = logging.getLogger(__name__)
@@ -122,10 +121,6 @@ class WorkshopSession(QObject):
     @property
     def room(self) -> str:
         return self.client.room
-
-    @property
-    def participants(self) -> dict[str, p.Participant]:
-        return dict(self.client.participants)
 
     def start(self) -> None:
         self._thread.start()
