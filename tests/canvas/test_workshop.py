@@ -356,3 +356,14 @@ def test_a_late_joiner_gets_the_open_round_the_timer_and_the_presenter(room: Roo
     )
     label = late.workshop.facilitation_panel.votes_left_label
     room.qtbot.waitUntil(lambda: "You have 4 votes left" in label.text(), timeout=WAIT)
+
+
+def test_everyone_is_told_when_time_is_up(room: Room, board) -> None:
+    """When the facilitator's timer reaches zero the guest's status bar says so."""
+    guest = room.guest("Bea", "#1971C2")
+    fac.set_timer(room.host.doc, 0.02, "Silent writing")
+    fac.start_timer(room.host.doc)
+    room.qtbot.waitUntil(
+        lambda: guest.statusBar().currentMessage() == "Silent writing: time is up", timeout=WAIT
+    )
+    assert guest.workshop.facilitation_panel.timer_text().endswith("(time is up)")

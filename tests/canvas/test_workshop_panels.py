@@ -92,3 +92,6 @@ def test_vote_rules_without_a_room(board: tuple[Document, dict[str, str]]) -> No
     assert [(r.card.title, r.votes) for r in fac.results(doc)] == [("A2", 2), ("A1", 1)]
     fac.close_round(doc)
     assert "closed" in fac.vote_refusal(doc, ids["A3"], "me")
+    doc.commit(edits.toggle_vote(doc, ids["T1"], "me"))  # another lane keeps its vote
+    assert fac.clear_votes(doc, [ids["Actions"]]) == 3
+    assert fac.results(doc) == [] and [v.card for v in doc.votes()] == [ids["T1"]]

@@ -90,6 +90,7 @@ class WorkshopController(QObject):
         self.offline_people: dict[tuple[str, str], Person] = {}
         self._presenter = ""
         self._fit_pending = False
+        self._time_was_up = False
         self.participants_panel = ParticipantsPanel()
         self.participants_panel.follow_requested.connect(self.follow)
         self.participants_panel.present_toggled.connect(self.present)
@@ -523,6 +524,12 @@ class WorkshopController(QObject):
     def _tick(self) -> None:
         if self.session is not None:
             self.session.count_unsent()  # acks shrink the outbox without a state change
+            f = fac.state(self.session.doc)
+            up = fac.timer_running(f) and fac.timer_left_ms(f) == 0
+            if up and not self._time_was_up:
+                text = f"{f.timer_label}: time is up" if f.timer_label else "Time is up"
+                self.window.statusBar().showMessage(text, 15000)
+            self._time_was_up = up
         self._update_status()
 
     def _update_status(self) -> None:

@@ -65,6 +65,19 @@ def close_round(doc: Document) -> None:
     commit(doc, voting_open=False)
 
 
+def clear_votes(doc: Document, lanes: Iterable[str]) -> int:
+    """Take back every vote on the cards of these lanes (a fresh round); returns how many."""
+    allowed = set(lanes)
+    gone: list[Edit] = []
+    for vote in doc.votes():
+        card = doc.card(vote.card)
+        if card is not None and card.lane in allowed:
+            gone.append(("vote", vote.id, "deleted", True))
+    if gone:
+        doc.commit(gone)
+    return len(gone)
+
+
 def votes_of(doc: Document, voter: str, lanes: Iterable[str] | None = None) -> list[str]:
     """Cards this voter has voted for (once each), within the lanes if given."""
     allowed = set(lanes) if lanes is not None else None

@@ -51,19 +51,23 @@ class FacilitationPanel(QWidget):
         self.lanes_list.setMaximumHeight(110)
         self.open_button = QPushButton("Open round")
         self.open_button.clicked.connect(self._toggle_round)
+        self.clear_button = QPushButton("Clear votes on these lanes")
+        self.clear_button.setToolTip("Start the next round from zero (the cards stay)")
+        self.clear_button.clicked.connect(self._clear_votes)
         self.results = QListWidget()
         self.results.setWordWrap(True)
         self.results.setMinimumHeight(120)
         self.results.itemClicked.connect(
             lambda item: self.card_requested.emit(str(item.data(Qt.ItemDataRole.UserRole)))
         )
-        self.setup_widgets = [self.votes_spin, self.lanes_list, self.open_button]
+        self.setup_widgets = [self.votes_spin, self.lanes_list, self.open_button, self.clear_button]
         v = QVBoxLayout(vote_box)
         v.addWidget(self.round_label)
         v.addWidget(self.votes_left_label)
         v.addWidget(self.votes_spin)
         v.addWidget(self.lanes_list)
         v.addWidget(self.open_button)
+        v.addWidget(self.clear_button)
         v.addWidget(QLabel("Results"))
         v.addWidget(self.results, 1)
         # -- timer
@@ -178,7 +182,7 @@ class FacilitationPanel(QWidget):
             self.votes_left_label.setText("")
         self.open_button.setText("Close round" if f.voting_open else "Open round")
         # while a round is open its settings are fixed: the room goes to the results
-        for w in (self.votes_spin, self.lanes_list):
+        for w in (self.votes_spin, self.lanes_list, self.clear_button):
             w.setVisible(self.facilitator and not f.voting_open)
         self.results.clear()
         for rank, result in enumerate(fac.results(doc), 1):
@@ -233,6 +237,11 @@ class FacilitationPanel(QWidget):
             fac.close_round(self.doc)
         else:
             fac.open_round(self.doc, self.chosen_lanes(), self.votes_spin.value())
+        self.refresh()
+
+    def _clear_votes(self) -> None:
+        if self.doc is not None and self.facilitator and not fac.state(self.doc).voting_open:
+            fac.clear_votes(self.doc, self.chosen_lanes())
         self.refresh()
 
     def _set_timer(self) -> None:
