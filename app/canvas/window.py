@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QSizePolicy,
     QWidget,
@@ -31,9 +30,9 @@ from PySide6.QtWidgets import (
 
 from app.canvas import theme
 from app.canvas.analysis_dock import AnalysisPanel
+from app.canvas.board_menu import board_menu
 from app.canvas.dialogs.template import NewFromTemplateDialog
 from app.canvas.interactions import BoardEditor
-from app.canvas.items import CardItem, LaneLabelItem, StageHeaderItem
 from app.canvas.properties import PropertiesPanel
 from app.canvas.scene import BoardScene
 from app.canvas.view import BoardView, MinimapWidget
@@ -623,59 +622,11 @@ class MainWindow(QMainWindow):
         self.status_selection.setText(f"{n} selected" if n else "")
 
     def _context_menu(self, event: QContextMenuEvent) -> None:
-        if self.scene is None or self.view is None or self.editor is None:
+        if self.view is None:
             return
-        pos = self.view.mapToScene(event.pos())
-        item = self.scene.top_item_at(pos)
-        cell = self.scene.layout.cell_at(pos.x(), pos.y())
-        if cell is not None:
-            self.editor.last_cell = cell
-        menu = QMenu(self)
-        ed = self.editor
-        if isinstance(item, CardItem):
-            if not item.isSelected():
-                ed.select([item.id])
-            menu.addAction("Edit Title", lambda: ed.edit_title(item.id))
-            menu.addAction("Vote", self.vote)
-            menu.addSeparator()
-            menu.addActions([self.act_cut, self.act_copy, self.act_delete])
-        elif isinstance(item, StageHeaderItem):
-            sid = item.id
-            index = [s.id for s in ed.doc.stages()].index(sid)
-            menu.addAction(
-                "Rename Stage",
-                lambda: ed.rename_inline(
-                    "stage", sid, item.sceneBoundingRect().adjusted(6, 28, -6, -8)
-                ),
-            )
-            menu.addAction("Add Stage After", lambda: self.add_stage(after=sid))
-            menu.addAction("Move Left", lambda: ed.move_stage(sid, max(0, index - 1)))
-            menu.addAction("Move Right", lambda: ed.move_stage(sid, index + 1))
-            menu.addSeparator()
-            menu.addAction("Delete Stage", lambda: ed.delete_entity("stage", sid))
-        elif isinstance(item, LaneLabelItem):
-            lid = item.id
-            lane = ed.doc.lane(lid)
-            if lane is None:
-                return
-            index = [ln.id for ln in ed.doc.lanes(lane.layer)].index(lid)
-            menu.addAction(
-                "Rename Lane",
-                lambda: ed.rename_inline(
-                    "lane", lid, item.sceneBoundingRect().adjusted(8, 30, -8, -8)
-                ),
-            )
-            menu.addAction("Add Lane Below", lambda: self.add_lane(lane.kind, after=lid))
-            menu.addAction("Move Up", lambda: ed.move_lane(lid, max(0, index - 1)))
-            menu.addAction("Move Down", lambda: ed.move_lane(lid, index + 1))
-            menu.addSeparator()
-            menu.addAction("Delete Lane", lambda: ed.delete_entity("lane", lid))
-        elif cell is not None:
-            menu.addAction("Add Card Here", lambda: ed.new_card_inline(*cell))
-            menu.addAction(self.act_paste)
-        else:
-            menu.addActions([self.act_add_stage, self.act_fit])
-        menu.exec(event.globalPos())
+        menu = board_menu(self, self.view.mapToScene(event.pos()))
+        if menu is not None:
+            menu.exec(event.globalPos())
 
     def about(self) -> None:
         QMessageBox.about(

@@ -367,3 +367,18 @@ def test_everyone_is_told_when_time_is_up(room: Room, board) -> None:
         lambda: guest.statusBar().currentMessage() == "Silent writing: time is up", timeout=WAIT
     )
     assert guest.workshop.facilitation_panel.timer_text().endswith("(time is up)")
+
+
+def test_a_viewers_context_menu_offers_nothing_that_edits(room: Room, board) -> None:
+    """Right-click on a card: an editor may edit and delete, a viewer may only copy and fit."""
+    from app.canvas.board_menu import board_menu
+
+    _doc, ids = board
+    viewer = room.guest("Vic", "#0C8599", role="viewer")
+    room.qtbot.waitUntil(lambda: viewer.workshop.role == "viewer", timeout=WAIT)
+    centre = room.host.scene.cards[ids["A1"]].sceneBoundingRect().center()
+    editor_menu = [a.text() for a in board_menu(room.host, centre).actions() if a.text()]
+    assert "Edit Title" in editor_menu and "&Delete" in editor_menu
+    viewer_menu = [a.text() for a in board_menu(viewer, centre).actions() if a.text()]
+    assert viewer_menu == ["&Copy", "&Fit Board"]
+    assert viewer.scene.selected_ids("card") == [ids["A1"]]
