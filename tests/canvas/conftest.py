@@ -150,3 +150,16 @@ def canvas(qtbot: Any, board: tuple[Document, dict[str, str]]) -> Iterator[Canva
 
 def cell_titles(doc: Document, lane: str, stage: str) -> list[str]:
     return [c.title for c in doc.cards_in(lane, stage)]
+
+
+@pytest.fixture
+def win(qtbot: Any, board: tuple[Document, dict[str, str]]) -> Iterator[Any]:
+    """A main window showing the small test board."""
+    from app.canvas.window import MainWindow
+
+    doc, _ids = board
+    w = MainWindow(doc=doc, remember=False)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close_document()

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtWidgets import QLabel
 
 from app.canvas.analysis_dock import MetricTrendWidget
-from app.canvas.window import MainWindow
 from app.model.metrics import import_metrics
-
-
-@pytest.fixture
-def win(qtbot, board):
-    doc, _ids = board
-    w = MainWindow(doc=doc, remember=False)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close_document()
 
 
 def test_selected_card_shows_its_metric_trend(win, board, tmp_path: Path) -> None:

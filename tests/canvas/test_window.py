@@ -16,16 +16,6 @@ from app.model.document import Document
 from app.model.store import DesignFileError
 
 
-@pytest.fixture
-def win(qtbot, board):
-    doc, _ids = board
-    w = MainWindow(doc=doc, remember=False)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close_document()
-
-
 def test_window_shows_the_design(win, board) -> None:
     """The window titles itself after the design and draws its cards."""
     doc, ids = board
