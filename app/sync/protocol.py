@@ -166,12 +166,17 @@ CLIENT_MESSAGES: dict[str, type[Message]] = {
 
 
 class Participant(Message):
-    """One connected person as the others see them."""
+    """One connected person as the others see them.
+
+    ``replica`` is the replica id their hello gave (the one that stamps their changes), so
+    state naming a replica (the facilitation presenter) can be mapped to a participant.
+    """
 
     id: str
     name: str
     color: str
     role: str
+    replica: str = ""
 
 
 class Welcome(Message):

@@ -70,6 +70,7 @@ class Connected:
     role: str
     name: str
     color: str
+    replica: str = ""
     head: list[str] = field(default_factory=list)
     snapshot: deque[str] = field(default_factory=deque)
     catchup: tuple[int, int] | None = None
@@ -82,7 +83,9 @@ class Connected:
     queued: Callable[[], None] = lambda: None
 
     def info(self) -> p.Participant:
-        return p.Participant(id=self.id, name=self.name, color=self.color, role=self.role)
+        return p.Participant(
+            id=self.id, name=self.name, color=self.color, role=self.role, replica=self.replica
+        )
 
     def send(self, text: str, *, changes: int = 0) -> None:
         self.queue.append((changes > 0, text))
@@ -342,7 +345,7 @@ class SyncServer:
 
     def _join(self, room: Room, ws: ServerConnection, role: str, hello: p.Hello) -> Connected:
         self._counter += 1
-        me = Connected(ws, f"p{self._counter}", role, hello.name, hello.color)
+        me = Connected(ws, f"p{self._counter}", role, hello.name, hello.color, hello.replica)
         me.queued = lambda: self._schedule_flush(room)
         welcome = p.Welcome(
             room=room.id,

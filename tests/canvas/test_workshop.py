@@ -37,7 +37,8 @@ class Room:
 
     def guest(self, name: str, color: str, role: str = "editor") -> MainWindow:
         w = self.window()
-        w.workshop.join(self.links[role], name, color, folder=self.tmp / f"guest-{name}")
+        link = self.host.workshop.facilitator_link if role == "facilitator" else self.links[role]
+        w.workshop.join(link, name, color, folder=self.tmp / f"guest-{name}")
         self.qtbot.waitUntil(lambda: w.workshop.session.state.state == "online", timeout=WAIT)
         self.qtbot.waitUntil(lambda: len(w.doc.cards()) == len(self.host.doc.cards()), timeout=WAIT)
         return w
@@ -126,6 +127,30 @@ def test_bring_everyone_to_my_view(room: Room, board) -> None:
         return abs(centre.x() - target.x()) < 40 and abs(centre.y() - target.y()) < 40
 
     room.qtbot.waitUntil(near, timeout=WAIT)
+
+
+def test_everyone_follows_the_co_facilitator_who_presents(room: Room, board) -> None:
+    """With two facilitators, "Bring everyone to my view" follows the one who pressed it."""
+    _doc, ids = board
+    gil = room.guest("Gil", "#E8590C", role="facilitator")
+    bea = room.guest("Bea", "#2F9E44")
+    room.qtbot.waitUntil(lambda: gil.workshop.role == "facilitator", timeout=WAIT)
+    gil.view.set_zoom(2.0)
+    gil.view.centerOn(gil.scene.cards[ids["C1"]].sceneBoundingRect().center())
+    target = gil.view.visible_scene_rect().center()
+    gil.workshop.participants_panel.present.setChecked(True)
+    assert fac.state(gil.doc).presenter == gil.doc.replica
+    gil_id = next(pid for pid, who in bea.workshop.participants.items() if who.name == "Gil")
+    room.qtbot.waitUntil(lambda: bea.workshop.follow_target() == gil_id, timeout=WAIT)
+
+    def near() -> bool:
+        centre = bea.view.visible_scene_rect().center()
+        return abs(centre.x() - target.x()) < 40 and abs(centre.y() - target.y()) < 40
+
+    room.qtbot.waitUntil(near, timeout=WAIT)
+    assert room.host.workshop.follow_target() == next(
+        pid for pid, who in room.host.workshop.participants.items() if who.name == "Gil"
+    )
 
 
 def test_votes_are_counted_once_per_participant_within_the_limit(room: Room, board) -> None:

@@ -78,6 +78,7 @@ class WorkshopController(QObject):
         self.server: ServerThread | None = None
         self.session: WorkshopSession | None = None
         self.links: dict[str, str] = {}
+        self.facilitator_link = ""
         self.name = ""
         self.color = ""
         self.expected_role = ""
@@ -170,6 +171,10 @@ class WorkshopController(QObject):
             role: make_link(base, room.id, room.tokens[role], design=doc.name, role=role)
             for role in ("editor", "viewer")
         }
+        #: a co-facilitator's link (not shown with the others: it can run the votes)
+        self.facilitator_link = make_link(
+            base, room.id, room.tokens["facilitator"], design=doc.name, role="facilitator"
+        )
         self.address = f"{lan}:{port_used}"
         self._start(
             doc,
@@ -243,6 +248,7 @@ class WorkshopController(QObject):
         self.detach_view()
         self.facilitation_panel.detach()
         self.links = {}
+        self.facilitator_link = ""
         self.following = ""
         self.last_presence.clear()
         self.participants = {}
@@ -396,10 +402,9 @@ class WorkshopController(QObject):
             return ""
         if self._presenter == self.session.doc.replica:
             return ""
-        # the presenter is named by replica id, which presence does not carry: the
-        # facilitator (the only one who can set it) is the one to follow
+        # the presenter is named by replica id; each participant says its replica
         for who in self.participants.values():
-            if who.role == "facilitator":
+            if who.replica == self._presenter:
                 return who.id
         return ""
 
@@ -417,7 +422,9 @@ class WorkshopController(QObject):
         self.participants_panel.present.setChecked(mine)
         self.participants_panel.present.blockSignals(False)
         if self._presenter and not mine:
-            self.window.statusBar().showMessage("Following the facilitator's view", 5000)
+            who = self.participants.get(self.follow_target())
+            whose = f"{who.name}'s" if who is not None and who.name else "the presenter's"
+            self.window.statusBar().showMessage(f"Following {whose} view", 5000)
         self._catch_up_view()
 
     def _catch_up_view(self) -> None:
