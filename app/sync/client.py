@@ -214,6 +214,8 @@ class SyncClient:
         self.backoff = backoff
         self.state = SyncState("stopped")
         self.participants: dict[str, p.Participant] = {}
+        #: this client's participant id in the room (from the last welcome; "" before one)
+        self.you = ""
         self.room_name = ""
         self.seq = 0
         self.pushed = 0
@@ -455,6 +457,7 @@ class SyncClient:
         elif isinstance(message, p.Welcome):
             link.role = message.role
             link.room_seq = message.seq
+            self.you = message.you
             self.room_name = message.room_name
             self.participants = {x.id: x for x in message.participants}
             link.welcomed.set()

@@ -216,6 +216,29 @@ def test_a_stream_of_fast_edits_is_batched_not_flood_closed(tmp_path: Path) -> N
     asyncio.run(main())
 
 
+def test_each_client_knows_its_own_participant_id(tmp_path: Path) -> None:
+    """The welcome's id is kept: it is the id the others know this client by, with its replica."""
+    data = tmp_path / "server"
+    room = create_room(data)
+
+    async def main() -> None:
+        async with serving(data) as server:
+            url = room_url(server.url, room)
+            a = LiveClient(small_board(tmp_path / "a.cld"), url, room.tokens["editor"]).start()
+            b = LiveClient(Document.new(tmp_path / "b.cld"), url, room.tokens["viewer"]).start()
+            await until(lambda: a.online and b.online, what="both online")
+            await until(lambda: a.client.you in b.client.participants, what="a seen by b")
+            await until(lambda: b.client.you in a.client.participants, what="b seen by a")
+            assert a.client.you and a.client.you != b.client.you
+            assert b.client.participants[a.client.you].replica == a.doc.replica
+            assert a.client.participants[b.client.you].role == "viewer"
+            for c in (a, b):
+                await c.stop()
+                c.doc.close()
+
+    asyncio.run(main())
+
+
 def test_server_hosted_on_a_thread_serves_and_stops_with_1001(tmp_path: Path) -> None:
     """The facilitator's embedded server serves from a thread; stopping it says goodbye with 1001."""
     from websockets.asyncio.client import connect
