@@ -153,6 +153,8 @@ class SyncResult:
     received: int = 0
     seq: int = 0
     role: str = ""
+    #: local changes the room refused (kept in the file's outbox)
+    refused: int = 0
 
 
 @dataclass
@@ -220,6 +222,8 @@ class SyncClient:
         self.seq = 0
         self.pushed = 0
         self.received = 0
+        #: ids of local changes the room refused (a facilitator-only write by another role)
+        self.refused: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._kick = asyncio.Event()
         self._stop = asyncio.Event()
@@ -311,7 +315,9 @@ class SyncClient:
                 )
                 if done:
                     await self._report("stopped")
-                    return SyncResult(self.pushed, self.received, self.seq, self.state.role)
+                    return SyncResult(
+                        self.pushed, self.received, self.seq, self.state.role, len(self.refused)
+                    )
             except SyncRefused as exc:
                 await self._report("refused", detail=str(exc))
                 raise
@@ -483,8 +489,27 @@ class SyncClient:
             if message.code == "read_only":
                 link.in_flight.clear()
                 link.slots.set()
+            elif message.code == "facilitator_only":
+                self._refused_push(link, message)
             if self.on_error is not None:
                 self.on_error(message.code, message.message)
+
+    def _refused_push(self, link: _Link, message: p.Error) -> None:
+        """A push refused for some of its changes: stop waiting on it, resend the others.
+
+        The refused changes stay in the file's outbox (they are the user's edits) but are
+        not sent again on this connection; the rest of the batch goes in the next push.
+        """
+        ids = link.in_flight.pop(message.batch_id, None)
+        if ids is None:
+            return
+        refused = set(message.ids) & set(ids)
+        if not refused:  # an unknown answer: treat the whole batch as refused
+            refused = set(ids)
+        self.refused.update(refused)
+        link.sent_ids.difference_update(set(ids) - refused)
+        link.slots.set()
+        self._kick.set()
 
     async def _on_changes(self, link: _Link, message: p.Changes) -> None:
         changes = [Change.model_validate(item) for item in message.items]

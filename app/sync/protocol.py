@@ -77,6 +77,9 @@ CLOSE_PROTOCOL_VERSION = 4006
 CLOSE_HELLO_EXPECTED = 4007
 CLOSE_ROOM_FULL = 4008
 
+#: entity types only a facilitator may write: the shared voting round, timer and presenter
+FACILITATOR_ONLY_TYPES = frozenset({"facilitation"})
+
 #: close codes after which reconnecting cannot help
 FATAL_CLOSE_CODES = frozenset({CLOSE_PROTOCOL_VERSION})
 
@@ -235,11 +238,17 @@ class Resync(Message):
 
 
 class Error(Message):
-    """A refusal that leaves the connection open (a viewer's push)."""
+    """A refusal that leaves the connection open (a viewer's push, a facilitator-only write).
+
+    A refused push names its ``batch_id``; ``ids`` are the changes that caused the refusal
+    (nothing of that push was stored, the others may be pushed again).
+    """
 
     type: Literal["error"] = "error"
     code: str
     message: str
+    batch_id: str = ""
+    ids: list[str] = []
 
 
 ServerMessage = Welcome | Ack | Changes | PresenceOf | Joined | Left | Resync | Error
@@ -422,6 +431,34 @@ class ServerSession:
                 Error(
                     code="read_only",
                     message="viewers cannot edit this board; ask the facilitator for an editor link",
+                    batch_id=message.batch_id,
                 )
             )
         return message  # type: ignore[return-value]
+
+    def accept_push(self, push: Push) -> list[Change] | Refusal:
+        """The push's changes, validated, or a refusal of the whole push for this role.
+
+        Only a facilitator writes FACILITATOR_ONLY_TYPES: the app offers nobody else a way
+        to, so a push that does comes from a modified client. Nothing of it is stored (a
+        push is applied whole or not at all) and the connection stays open.
+        """
+        changes = validate_changes(push.changes)
+        if self.role == "facilitator":
+            return changes
+        refused = [
+            c.id for c in changes if any(w.entity_type in FACILITATOR_ONLY_TYPES for w in c.writes)
+        ]
+        if not refused:
+            return changes
+        return Refusal(
+            Error(
+                code="facilitator_only",
+                message=(
+                    "only the facilitator can run votes, the timer or bring everyone to a "
+                    "view; none of these edits were saved"
+                ),
+                batch_id=push.batch_id,
+                ids=refused,
+            )
+        )

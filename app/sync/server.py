@@ -307,8 +307,7 @@ class SyncServer:
             async for data in ws:
                 if self._closing:
                     continue
-                message = session.receive(data)
-                self._on_message(room, me, message)
+                self._on_message(room, me, session, session.receive(data))
         except p.Violation as exc:
             log.info("closing a connection: %s (%d)", exc.reason, exc.code)
             await ws.close(exc.code, exc.reason)
@@ -318,12 +317,17 @@ class SyncServer:
             if room is not None and me is not None:
                 self._leave(room, me)
 
-    def _on_message(self, room: Room, me: Connected, message: Any) -> None:
+    def _on_message(
+        self, room: Room, me: Connected, session: p.ServerSession, message: Any
+    ) -> None:
         if isinstance(message, p.Refusal):
             me.send(p.dumps(message.error))
         elif isinstance(message, p.Push):
-            changes = p.validate_changes(message.changes)
-            room.pending.append((me, message.batch_id, changes))
+            accepted = session.accept_push(message)
+            if isinstance(accepted, p.Refusal):
+                me.send(p.dumps(accepted.error))
+                return
+            room.pending.append((me, message.batch_id, accepted))
             room.wake.set()
         elif isinstance(message, p.Presence):
             text = p.dumps(

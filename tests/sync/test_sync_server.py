@@ -24,6 +24,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.model.document import Document
+from app.model.edits import create
 from app.sync import protocol as p
 from app.sync.client import DocumentAdapter, SyncClient, SyncRefused, SyncTimeout
 
@@ -189,6 +190,61 @@ def test_viewer_push_is_refused_and_connection_stays_open(tmp_path: Path) -> Non
             assert "hostile:1" not in server.roomlog.change_ids(room.id)
             await editor.stop()
             editor.doc.close()
+
+    asyncio.run(main())
+
+
+def test_only_the_facilitator_may_write_the_facilitation_state(tmp_path: Path) -> None:
+    """An editor's push writing the round/timer/presenter is refused whole, the connection stays."""
+    data = tmp_path / "server"
+    room = create_room(data)
+
+    async def main() -> None:
+        async with serving(data) as server:
+            url = room_url(server.url, room)
+            errors: list[tuple[str, str]] = []
+            states: list[str] = []
+            ed = LiveClient(
+                small_board(tmp_path / "e.cld"),
+                url,
+                room.tokens["editor"],
+                on_error=lambda code, text: errors.append((code, text)),
+                on_state=lambda s: states.append(s.state),
+            ).start()
+            await until(lambda: ed.online and ed.drained() and server.rooms, what="online")
+            room_doc = server.rooms[room.id].doc
+            _fid, opening = create("facilitation", {"voting_open": True}, entity_id="f-workshop")
+            # a modified client: a round opened with a card edit, then an innocent edit,
+            # committed together so they leave in one push
+            bad = ed.doc.commit([*opening, ("card", "c-base0", "title", "sneaky")])
+            retitle(ed.doc, "c-base1", "innocent")
+            await until(lambda: errors, what="the refusal")
+            assert errors[0][0] == "facilitator_only"
+            assert "only the facilitator" in errors[0][1]
+            # the innocent edit is pushed again and arrives; nothing of the refused one does
+            await until(lambda: room_doc.card("c-base1").title == "innocent", what="resent")
+            assert room_doc.get("facilitation", "f-workshop") is None
+            assert room_doc.card("c-base0").title == "card 0"
+            assert bad.id not in server.roomlog.change_ids(room.id)
+            assert ed.client.refused == {bad.id}
+            assert [c.id for c in ed.doc.store.outbox()] == [bad.id]  # still the user's edit
+            retitle(ed.doc, "c-base2", "later")
+            await until(lambda: room_doc.card("c-base2").title == "later", what="still live")
+            assert ed.online and "offline" not in states
+            # the facilitator may open the round
+            fa = LiveClient(Document.new(tmp_path / "f.cld"), url, room.tokens["facilitator"])
+            fa.start()
+            await until(lambda: fa.online and len(fa.doc.cards()) == 4, what="facilitator in")
+            _fid, opening = create("facilitation", {"voting_open": True}, entity_id="f-workshop")
+            fa.doc.commit(opening)
+            await until(lambda: fa.drained(), what="facilitator drained")
+            assert room_doc.get("facilitation", "f-workshop") is not None
+            await until(
+                lambda: ed.doc.get("facilitation", "f-workshop") is not None, what="fan-out"
+            )
+            for c in (ed, fa):
+                await c.stop()
+                c.doc.close()
 
     asyncio.run(main())
 
