@@ -49,6 +49,12 @@ PRESENCE_PER_SECOND = 20
 #: connection sending more than MAX_MESSAGES_PER_SECOND messages of all kinds)
 PUSHES_PER_SECOND = 30
 PUSH_BURST = 30
+#: shares of the server's change bucket (its welcome says rate and burst) a client uses: the
+#: margin absorbs pushes bunched up by the network or a busy server. With the defaults a
+#: reconnect's outbox of up to 10,000 changes goes at once; a bigger one drains at 800
+#: changes a second instead of being disconnected for flooding.
+CHANGE_RATE_SHARE = 0.8
+CHANGE_BURST_SHARE = 5 / 6
 
 
 class SyncRefused(Exception):
@@ -169,6 +175,9 @@ class _Link:
     slots: asyncio.Event = field(default_factory=asyncio.Event)
     fetching: bool = False
     welcomed: asyncio.Event = field(default_factory=asyncio.Event)
+    #: the server's change bucket, from its welcome
+    change_rate: float = p.MAX_CHANGES_PER_SECOND
+    change_burst: float = p.CHANGE_BURST
 
 
 def split_url(url: str, token: str | None) -> tuple[str, str, str]:
@@ -463,6 +472,8 @@ class SyncClient:
         elif isinstance(message, p.Welcome):
             link.role = message.role
             link.room_seq = message.seq
+            link.change_rate = message.changes_per_second
+            link.change_burst = message.change_burst
             self.you = message.you
             self.room_name = message.room_name
             self.participants = {x.id: x for x in message.participants}
@@ -545,6 +556,12 @@ class SyncClient:
         # stay well inside the server's message rate: bursts pass, a stream of edits waits
         # a little and shares pushes instead of being disconnected for flooding
         limiter = p.RateLimiter(rate=PUSHES_PER_SECOND, burst=PUSH_BURST)
+        # one per connection, like the server's bucket
+        pace = p.RateLimiter(
+            rate=max(1.0, link.change_rate * CHANGE_RATE_SHARE),
+            burst=max(1.0, link.change_burst * CHANGE_BURST_SHARE),
+        )
+        most = max(1, min(p.MAX_CHANGES_PER_PUSH, int(pace.burst)))
         while True:
             while not limiter.allow():
                 await asyncio.sleep(1.0 / PUSHES_PER_SECOND)
@@ -564,7 +581,7 @@ class SyncClient:
                 await link.slots.wait()
             batch: list[dict[str, Any]] = []
             size = writes = 0
-            while queue and len(batch) < p.MAX_CHANGES_PER_PUSH:
+            while queue and len(batch) < most:
                 item = queue[0].model_dump(mode="json")
                 cost = len(json.dumps(item, separators=(",", ":")))
                 n = len(queue[0].writes)
@@ -574,6 +591,8 @@ class SyncClient:
                 size += cost
                 writes += n
                 queue.popleft()
+            while (delay := pace.wait_for(len(batch))) > 0:
+                await asyncio.sleep(delay)
             batch_id = uuid.uuid4().hex[:12]
             ids = [item["id"] for item in batch]
             link.in_flight[batch_id] = ids

@@ -40,6 +40,17 @@ MAX_STRING_LENGTH = 200
 #: sustained messages per second from one connection, and the burst allowed above it
 MAX_MESSAGES_PER_SECOND = 60
 MESSAGE_BURST = 200
+#: sustained changes per second pushed by one connection, and the burst allowed above it.
+#: Without it an editor could push 60 messages x 1,000 changes every second. The bucket is
+#: sized for a reconnect: a client back from days offline pushes its whole outbox at once
+#: (a 10,000-change outbox goes through unpaced), while a live room of people makes a few
+#: changes a second each. The welcome tells the client this server's rate and burst; past
+#: the burst the client paces itself below them, with a margin for network jitter
+#: (client.CHANGE_RATE_SHARE), so any outbox drains without a close: only a client that
+#: ignores the pace is disconnected. `SyncServer(max_changes_per_second=, change_burst=)`
+#: changes them for one server.
+MAX_CHANGES_PER_SECOND = 1_000
+CHANGE_BURST = 12_000
 #: connections in one room
 MAX_PARTICIPANTS_PER_ROOM = 100
 #: entries of a presence selection
@@ -191,6 +202,9 @@ class Welcome(Message):
     you: str
     seq: int
     participants: list[Participant]
+    #: this server's change bucket (a client paces its pushes below it)
+    changes_per_second: int = MAX_CHANGES_PER_SECOND
+    change_burst: int = CHANGE_BURST
 
 
 class Ack(Message):
@@ -343,7 +357,10 @@ def validate_changes(items: Sequence[dict[str, Any]]) -> list[Change]:
 
 @dataclass
 class RateLimiter:
-    """A token bucket: ``rate`` messages a second on average, ``burst`` at once."""
+    """A token bucket: ``rate`` units (messages, changes) a second on average, ``burst`` at once.
+
+    It starts full at its first use.
+    """
 
     rate: float = MAX_MESSAGES_PER_SECOND
     burst: float = MESSAGE_BURST
@@ -351,16 +368,26 @@ class RateLimiter:
     tokens: float = field(default=-1.0)
     last: float = 0.0
 
-    def allow(self) -> bool:
+    def _refill(self) -> None:
         now = self.clock()
         if self.tokens < 0:
             self.tokens, self.last = self.burst, now
         self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
         self.last = now
-        if self.tokens < 1:
+
+    def allow(self, cost: float = 1) -> bool:
+        """Take ``cost`` tokens if there are enough; False (nothing taken) if not."""
+        self._refill()
+        if self.tokens < cost:
             return False
-        self.tokens -= 1
+        self.tokens -= cost
         return True
+
+    def wait_for(self, cost: float) -> float:
+        """Seconds until ``cost`` tokens are there (0: they were, and are taken now)."""
+        if self.allow(cost):
+            return 0.0
+        return (min(cost, self.burst) - self.tokens) / self.rate
 
 
 @dataclass
@@ -376,6 +403,9 @@ class ServerSession:
 
     role: str
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    changes: RateLimiter = field(
+        default_factory=lambda: RateLimiter(rate=MAX_CHANGES_PER_SECOND, burst=CHANGE_BURST)
+    )
     hello: Hello | None = None
 
     def receive(self, data: str | bytes) -> Hello | Push | Presence | Fetch | Refusal:
@@ -426,6 +456,12 @@ class ServerSession:
             return message
         if isinstance(message, Hello):
             raise Violation(CLOSE_INVALID_MESSAGE, "hello was already sent")
+        if isinstance(message, Push) and not self.changes.allow(len(message.changes)):
+            raise Violation(
+                CLOSE_RATE_LIMITED,
+                f"too many changes: at most {self.changes.rate:g} a second "
+                f"after a burst of {self.changes.burst:g}",
+            )
         if isinstance(message, Push) and self.role == "viewer":
             return Refusal(
                 Error(

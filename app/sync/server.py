@@ -143,6 +143,8 @@ class SyncServer:
         ping_interval: float | None = p.PING_INTERVAL_S,
         ping_timeout: float | None = p.PING_TIMEOUT_S,
         flush_per_second: float = p.FLUSH_PER_SECOND,
+        max_changes_per_second: int = p.MAX_CHANGES_PER_SECOND,
+        change_burst: int = p.CHANGE_BURST,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -154,6 +156,8 @@ class SyncServer:
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.flush_interval = 1.0 / flush_per_second
+        self.max_changes_per_second = max_changes_per_second
+        self.change_burst = change_burst
         self.rooms: dict[str, Room] = {}
         self._access: weakref.WeakKeyDictionary[ServerConnection, Access] = (
             weakref.WeakKeyDictionary()
@@ -287,7 +291,10 @@ class SyncServer:
         if access is None:  # cannot happen: the handshake checked it
             await ws.close(p.CLOSE_INVALID_MESSAGE, "no access")
             return
-        session = p.ServerSession(access.role)
+        session = p.ServerSession(
+            access.role,
+            changes=p.RateLimiter(rate=self.max_changes_per_second, burst=self.change_burst),
+        )
         me: Connected | None = None
         room: Room | None = None
         try:
@@ -358,6 +365,8 @@ class SyncServer:
             you=me.id,
             seq=room.seq,
             participants=[c.info() for c in room.participants.values()],
+            changes_per_second=self.max_changes_per_second,
+            change_burst=self.change_burst,
         )
         me.head.append(p.dumps(welcome))
         since = hello.since_seq

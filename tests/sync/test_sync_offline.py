@@ -106,6 +106,36 @@ def test_thousand_offline_changes_then_cld_sync_merges_both_ways(tmp_path: Path)
         b.close()
 
 
+def test_an_outbox_bigger_than_the_change_burst_drains_without_a_close(tmp_path: Path) -> None:
+    """Back online with more changes than the server's burst: the client paces, never flooded out."""
+    data = tmp_path / "server"
+    room = create_room(data)
+    doc = small_board(tmp_path / "a.cld")
+    # a server with a small bucket (its welcome says so), to keep the test short
+    rate, burst = 200, 1_000
+    n = burst + 300
+    for i in range(n):
+        doc.commit(update(doc, "card", f"c-base{i % 4}", notes=f"offline {i}"))
+
+    async def main() -> None:
+        states: list[str] = []
+        async with serving(data, max_changes_per_second=rate, change_burst=burst) as server:
+            url = room_url(server.url, room)
+            result = await SyncClient(
+                url,
+                room.tokens["editor"],
+                DocumentAdapter(doc),
+                on_state=lambda s: states.append(s.state),
+            ).sync_once(timeout=30)
+            assert result.pushed == n + 8  # the board's own 8 changes too
+            assert "offline" not in states  # never closed for flooding
+            assert doc.store.outbox_count() == 0
+            assert server.rooms[room.id].doc.card("c-base3").notes == f"offline {n - 1}"
+
+    asyncio.run(main())
+    doc.close()
+
+
 def test_cld_sync_with_wrong_token_stops_with_a_clear_error(tmp_path: Path) -> None:
     """A refused token ends `cld sync` at once with a plain message, no retry loop."""
     data = tmp_path / "server"

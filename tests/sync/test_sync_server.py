@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -367,6 +368,58 @@ def test_hostile_inputs_close_only_that_connection(tmp_path: Path) -> None:
             for c in (editor, watcher):
                 await c.stop()
                 c.doc.close()
+
+    asyncio.run(main())
+
+
+def test_a_flood_of_changes_closes_only_that_connection(tmp_path: Path) -> None:
+    """Pushing changes faster than the limit allows, past the burst, is closed with a reason."""
+    data = tmp_path / "server"
+    room = create_room(data)
+    per_push = p.MAX_CHANGES_PER_PUSH
+    # well past the burst: a busy server reads slowly and its bucket refills meanwhile
+    pushes = 2 * p.CHANGE_BURST // per_push + 6
+
+    def push(k: int) -> str:
+        changes = [
+            {
+                "id": f"flood:{k * per_push + i}",
+                "stamp": f"{1:012x}{(k * per_push + i) % 65536:04x}@flood",
+                "author": "flood",
+                "writes": [["card", "c-base3", "notes", f"flood {k} {i}", []]],
+            }
+            for i in range(per_push)
+        ]
+        return json.dumps({"type": "push", "batch_id": f"b{k}", "changes": changes})
+
+    frames = [push(k) for k in range(pushes)]
+
+    async def main() -> None:
+        async with serving(data) as server:
+            url = room_url(server.url, room)
+            editor = LiveClient(small_board(tmp_path / "e.cld"), url, room.tokens["editor"]).start()
+            await until(lambda: editor.online and editor.drained(), what="editor online")
+            headers = {"Authorization": f"Bearer {room.tokens['editor']}"}
+            async with connect(url, additional_headers=headers) as ws:
+                await _hello(ws)
+                started = time.monotonic()
+                with pytest.raises(ConnectionClosed):
+                    for frame in frames:
+                        await ws.send(frame)
+                    while True:
+                        await asyncio.wait_for(ws.recv(), 10)
+                elapsed = time.monotonic() - started
+                assert ws.close_code == p.CLOSE_RATE_LIMITED
+                assert "too many changes" in (ws.close_reason or "")
+            retitle(editor.doc, "c-base1", "still here")
+            room_doc = server.rooms[room.id].doc
+            await until(lambda: room_doc.card("c-base1").title == "still here", what="others go on")
+            assert editor.online
+            logged = server.roomlog.change_ids(room.id)
+            flooded = len([i for i in logged if i.startswith("flood:")])
+            assert flooded <= p.CHANGE_BURST + p.MAX_CHANGES_PER_SECOND * elapsed
+            await editor.stop()
+            editor.doc.close()
 
     asyncio.run(main())
 
