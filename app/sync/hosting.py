@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import ssl
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
+from app.model.changes import Change
+from app.sync.roomlog import NewRoom
 from app.sync.server import SyncServer
 
 
@@ -51,6 +54,10 @@ class ServerThread:
         except BaseException as exc:  # reported to the owner by start() or .error
             self.error = self.error or exc
             self._ready.set()
+
+    def create_room(self, name: str, seed: Sequence[Change] = ()) -> tuple[NewRoom, int]:
+        """A new room seeded with ``seed`` (see SyncServer.create_room); from any thread."""
+        return self.server.create_room(name, seed)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish writes, close everyone with 1001 and wait for the thread."""

@@ -17,7 +17,7 @@ import ssl
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from app.model.clock import MAX_DRIFT_MS, make_stamp, parse_stamp, wall_ms
 from app.model.document import Document
 from app.sync import protocol as p
 from app.sync.redact import redacting_logger
-from app.sync.roomlog import Access, RoomLog
+from app.sync.roomlog import Access, NewRoom, RoomLog
 from app.sync.snapshot import chunks, snapshot_changes
 
 log = logging.getLogger(__name__)
@@ -249,6 +249,38 @@ class SyncServer:
             await stop.wait()
         finally:
             await self.close()
+
+    # -- rooms -----------------------------------------------------------------------
+
+    def create_room(self, name: str, seed: Sequence[Change] = ()) -> tuple[NewRoom, int]:
+        """A new room whose log and merged state start with ``seed``; (room, seq after it).
+
+        The facilitator hosts an existing design this way: its change log seeds the room,
+        so a newcomer (since_seq 0) gets the design and the host's file, which holds these
+        changes already, needs no catch-up. Stamps are clamped as a push's are. Callable
+        from any thread (it touches only the room log and the new room's own file).
+        """
+        room = self.roomlog.create_room(name)
+        now = wall_ms()
+        batch = []
+        for change in seed:
+            stamp = clamp_stamp(change.stamp, now)
+            batch.append(change if stamp == change.stamp else change.with_stamp(stamp))
+        fresh, _texts = self.roomlog.append(room.id, 1, batch) if batch else ([], [])
+        seq = len(fresh)
+        if fresh:
+            # the merged state too, now: the first hello then finds the room ready
+            doc = Document.new(self._room_path(room.id), name=name, author="server")
+            try:
+                for start in range(0, len(fresh), 2_000):
+                    doc.apply_many(fresh[start : start + 2_000], origin="remote")
+                doc.store.set_meta({"room_log_seq": str(seq)})
+            finally:
+                doc.close()
+        return room, seq
+
+    def _room_path(self, room_id: str) -> Path:
+        return self.data_dir / "rooms" / f"{room_id}.cld"
 
     # -- handshake -------------------------------------------------------------------
 
@@ -480,7 +512,7 @@ class SyncServer:
         if room is not None:
             return room
         name = self.roomlog.room_name(room_id) or room_id
-        path = self.data_dir / "rooms" / f"{room_id}.cld"
+        path = self._room_path(room_id)
         doc = (
             Document.open(path, author="server")
             if path.exists()

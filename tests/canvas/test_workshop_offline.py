@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from app.canvas.window import MainWindow
-from app.canvas.workshop.network import create_room, local_url, make_link, start_server
+from app.canvas.workshop.network import local_url, make_link, start_server
 from app.model.document import Document
 
 WAIT = 40_000
@@ -28,7 +28,7 @@ def test_edits_made_while_the_server_is_down_arrive_when_it_returns(
     server = start_server(data, host="127.0.0.1", port=0)
     windows: list[MainWindow] = []
     try:
-        room, _seq = create_room(server.server, doc.name, [c for _, c in doc.store.changes()])
+        room, _seq = server.create_room(doc.name, [c for _, c in doc.store.changes()])
         link = make_link(local_url(server.server), room.id, room.tokens["editor"], design=doc.name)
         for name in ("Ann", "Bob"):
             w = MainWindow(remember=False)
@@ -81,7 +81,7 @@ def test_a_copy_joined_from_a_bare_link_takes_the_rooms_name(
     w = MainWindow(remember=False)
     qtbot.addWidget(w)
     try:
-        room, _seq = create_room(server.server, "Renewals workshop", [])
+        room, _seq = server.create_room("Renewals workshop", [])
         w.workshop.join(
             make_link(local_url(server.server), room.id, room.tokens["editor"]),
             "Ann",

@@ -239,6 +239,43 @@ def test_each_client_knows_its_own_participant_id(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
+def test_a_room_seeded_from_a_design_gives_newcomers_the_whole_board(tmp_path: Path) -> None:
+    """create_room(name, seed) from another thread: log, merged state and seq hold the design."""
+    hosted = ServerThread(SyncServer(tmp_path / "server", port=0))
+    base = hosted.start()
+    design = small_board(tmp_path / "design.cld", name="Onboarding")
+    add_cards(design, 3, "more")
+    seed = [change for _seq, change in design.store.changes()]
+    try:
+        room, seq = hosted.create_room("Onboarding", seed)  # the GUI thread, not the loop's
+        assert seq == len(seed) == 11
+        assert hosted.server.roomlog.last_seq(room.id) == seq
+        newcomer = Document.new(tmp_path / "new.cld")
+        result = asyncio.run(
+            SyncClient(
+                room_url(base, room), room.tokens["viewer"], DocumentAdapter(newcomer)
+            ).sync_once()
+        )
+        assert result.seq == seq
+        assert board_state(newcomer) == board_state(design)
+        live = hosted.server.rooms[room.id]
+        assert live.seq == seq and board_state(live.doc) == board_state(design)
+        # the host's file already holds the seed: marked as seen, it receives nothing
+        design.store.set_meta({f"room:{room.id}:seq": str(seq)})
+        design.store.acknowledge(c.id for c in seed)
+        again = asyncio.run(
+            SyncClient(
+                room_url(base, room), room.tokens["facilitator"], DocumentAdapter(design)
+            ).sync_once()
+        )
+        assert (again.pushed, again.received) == (0, 0)
+        newcomer.close()
+    finally:
+        hosted.stop()
+        design.close()
+    assert hosted.error is None
+
+
 def test_server_hosted_on_a_thread_serves_and_stops_with_1001(tmp_path: Path) -> None:
     """The facilitator's embedded server serves from a thread; stopping it says goodbye with 1001."""
     from websockets.asyncio.client import connect

@@ -24,7 +24,6 @@ from app.canvas.workshop.network import (
     PREFERRED_PORT,
     HostError,
     JoinLink,
-    create_room,
     lan_address,
     local_url,
     make_link,
@@ -154,7 +153,7 @@ class WorkshopController(QObject):
             # the room starts from the open design: its whole change log seeds the room log,
             # and the host's file is marked as having seen it (no catch-up of its own edits)
             seed = [change for _seq, change in doc.store.changes()]
-            room, seq = create_room(server.server, doc.name, seed)
+            room, seq = server.create_room(doc.name, seed)
         except Exception as exc:
             server.stop()
             raise HostError(f"could not create the workshop room: {exc}") from None

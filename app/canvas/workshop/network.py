@@ -8,17 +8,14 @@ bounded time.
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from PySide6.QtNetwork import QAbstractSocket, QHostAddress, QNetworkInterface
 
-from app.model.changes import Change
 from app.sync.client import split_url
 from app.sync.hosting import ServerThread
-from app.sync.roomlog import NewRoom
 from app.sync.server import SyncServer
 
 #: the port a host tries first, so links stay the same from one session to the next
@@ -106,17 +103,6 @@ def start_server(data_dir: Path, *, host: str = "0.0.0.0", port: int = 0) -> Ser
     except Exception as exc:  # a folder that cannot be written, a broken room database
         raise HostError(f"the workshop server could not start: {exc}") from None
     return thread
-
-
-def create_room(server: SyncServer, name: str, seed: Sequence[Change] = ()) -> tuple[NewRoom, int]:
-    """A new room whose log starts with ``seed``; returns it and the room's seq after.
-
-    Called before anyone has joined the room, so the server has not loaded it yet: it
-    replays this log into the room's merged state on the first hello.
-    """
-    room = server.roomlog.create_room(name)
-    fresh, _texts = server.roomlog.append(room.id, 1, list(seed)) if seed else ([], [])
-    return room, len(fresh)
 
 
 def local_url(server: SyncServer) -> str:
