@@ -153,6 +153,25 @@ def test_everyone_follows_the_co_facilitator_who_presents(room: Room, board) -> 
     )
 
 
+def test_leaving_does_not_wait_for_the_client_and_it_finishes_on_its_own(room: Room, board) -> None:
+    """Leave returns at once, the window stays usable, and the session ends cleanly after."""
+    _doc, ids = board
+    guest = room.guest("Bea", "#2F9E44")
+    session = guest.workshop.session
+    ended: list[bool] = []
+    session.finished.connect(lambda: ended.append(True))
+    guest.workshop.leave()
+    # the client's last calls need this (GUI) thread: it cannot have ended inside leave()
+    assert session.is_running() and guest.workshop.stopping == [session]
+    assert guest.editor.add_card(ids["Sales"], ids["Adopt"], "Right after leaving")
+    room.qtbot.waitUntil(lambda: ended == [True] and not session.is_running(), timeout=WAIT)
+    assert session.state.state == "stopped" and guest.workshop.stopping == []
+    room.qtbot.waitUntil(  # the host sees Bea go
+        lambda: "Bea" not in {p.name for p in room.host.workshop.participants.values()},
+        timeout=WAIT,
+    )
+
+
 def test_votes_are_counted_once_per_participant_within_the_limit(room: Room, board) -> None:
     """Two votes each on the round's lanes: a third is refused, a repeat click takes it back."""
     _doc, ids = board

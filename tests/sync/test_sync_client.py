@@ -100,6 +100,64 @@ def test_client_thread_touches_the_document_only_on_its_owner_thread(tmp_path: P
     assert worker.error is None
 
 
+def test_request_stop_returns_at_once_and_calls_back_when_the_client_has_ended(
+    tmp_path: Path,
+) -> None:
+    """The owner is not blocked while the client still needs it; it is told when it is done."""
+    data = tmp_path / "server"
+    room = create_room(data)
+    calls: queue.Queue[tuple[Callable[[], Any], concurrent.futures.Future[Any]]] = queue.Queue()
+
+    def submit(fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        calls.put((fn, future))
+        return future
+
+    def serve_until(done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 20
+        while not done():
+            assert time.monotonic() < deadline, "timed out"
+            try:
+                fn, future = calls.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if future.set_running_or_notify_cancel():
+                future.set_result(fn())
+
+    hosted = ServerThread(SyncServer(data, port=0))
+    url = room_url(hosted.start(), room)
+    doc = small_board(tmp_path / "gui.cld")
+    states: list[str] = []
+    client = SyncClient(
+        url,
+        room.tokens["editor"],
+        OwnerThreadAdapter(doc, submit),
+        on_state=lambda s: states.append(s.state),
+    )
+    worker = ClientThread(client)
+    worker.start()
+    finished = threading.Event()
+    try:
+        serve_until(lambda: "online" in states and doc.store.outbox_count() == 0)
+        started = time.monotonic()
+        worker.request_stop(finished.set)  # the owner serves no call meanwhile
+        assert time.monotonic() - started < 0.5
+        time.sleep(0.3)
+        assert worker.is_alive() and not finished.is_set()  # it waits on the owner
+        serve_until(finished.is_set)
+        worker.join(5)
+        assert not worker.is_alive() and worker.error is None
+        assert states[-1] == "stopped"
+        late: list[str] = []
+        worker.request_stop(lambda: late.append("now"))  # already ended: called at once
+        assert late == ["now"]
+    finally:
+        client.stop()
+        serve_until(lambda: not worker.is_alive())
+        hosted.stop()
+        doc.close()
+
+
 def _direct(fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
     future: concurrent.futures.Future[Any] = concurrent.futures.Future()
     future.set_result(fn())

@@ -76,6 +76,8 @@ class WorkshopController(QObject):
         self.window = window
         self.server: ServerThread | None = None
         self.session: WorkshopSession | None = None
+        #: sessions left but whose client is still finishing (it still calls the GUI thread)
+        self.stopping: list[WorkshopSession] = []
         self.links: dict[str, str] = {}
         self.facilitator_link = ""
         self.name = ""
@@ -239,8 +241,11 @@ class WorkshopController(QObject):
                 fac.commit(session.doc, presenter="")
             session.doc.unsubscribe(self._on_document)
             session.flush()  # what is already made goes out before the goodbye
+            # the client says goodbye on its own thread, still calling on this one: the
+            # window carries on meanwhile and the session goes once it has finished
+            self.stopping.append(session)
+            session.finished.connect(lambda: self._session_finished(session))
             session.stop()
-            session.deleteLater()
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -263,6 +268,11 @@ class WorkshopController(QObject):
         self.participants_panel.set_people([], summary="Not in a workshop.")
         self._update_status()
         self.active_changed.emit(False)
+
+    def _session_finished(self, session: WorkshopSession) -> None:
+        if session in self.stopping:
+            self.stopping.remove(session)
+        session.deleteLater()
 
     # -- the window's scene -----------------------------------------------------------
 
@@ -295,6 +305,9 @@ class WorkshopController(QObject):
         """The window is about to close ``doc``: leave a workshop that uses it."""
         if self.session is not None and self.session.doc is doc:
             self.leave()
+        for session in self.stopping:
+            if session.doc is doc:
+                session.abandon()  # a session still saying goodbye must not touch it now
         self.detach_view()
 
     # -- session events ---------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,13 +32,29 @@ class GuiThreadRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.alive = True
+        self._lock = threading.Lock()
+        self._waiting: set[concurrent.futures.Future[Any]] = set()
         self.posted.connect(self._run, Qt.ConnectionType.QueuedConnection)
 
     def submit(self, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
         """Post ``fn``; the Future gets its result (callable from any thread)."""
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            if not self.alive:
+                future.set_exception(RuntimeError("the workshop session has ended"))
+                return future
+            self._waiting.add(future)
         self.posted.emit(fn, future)
         return future
+
+    def close(self) -> None:
+        """Run nothing more: calls posted and not yet run fail, so no caller waits forever."""
+        with self._lock:
+            self.alive = False
+            waiting, self._waiting = self._waiting, set()
+        for future in waiting:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(RuntimeError("the workshop session has ended"))
 
     def post(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` on this object's thread, nobody waiting for it (callable from any thread)."""
@@ -52,6 +69,10 @@ class GuiThreadRunner(QObject):
                 except Exception:  # a bug in a handler must not stop the session
                     log.exception("workshop: handling a sync event failed")
             return
+        with self._lock:
+            if future not in self._waiting:  # failed by close() already
+                return
+            self._waiting.discard(future)
         if not future.set_running_or_notify_cancel():
             return
         if not self.alive:  # the session ended: its Document may be closed
@@ -76,6 +97,10 @@ class WorkshopSession(QObject):
     refused = Signal(str, str)
     #: the unsent count changed while not online (local edits offline)
     unsent_changed = Signal(int)
+    #: the client has stopped after stop(): its thread has ended, the Document is free
+    finished = Signal()
+    #: emitted on the client's thread when it ends; queued to the GUI thread
+    _thread_ended = Signal()
 
     def __init__(
         self,
@@ -108,6 +133,8 @@ class WorkshopSession(QObject):
         self.unsent = doc.store.outbox_count()
         self.ever_online = False
         self._thread = ClientThread(self.client)
+        self._stopping = False
+        self._thread_ended.connect(self._ended, Qt.ConnectionType.QueuedConnection)
         self._unsent_timer = QTimer(self)
         self._unsent_timer.setSingleShot(True)
         self._unsent_timer.setInterval(150)
@@ -166,14 +193,25 @@ class WorkshopSession(QObject):
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 20)
             time.sleep(0.005)
 
-    def stop(self, timeout: float = 8.0) -> None:
-        """Disconnect; the GUI thread keeps serving the client's calls until it has ended."""
+    def stop(self) -> None:
+        """Disconnect without waiting; ``finished`` is emitted once the client has ended.
+
+        The client still needs the GUI thread meanwhile (its last calls on the Document run
+        here), so this returns at once and the event loop serves them.
+        """
+        if self._stopping:
+            return
+        self._stopping = True
         self.doc.unsubscribe(self._on_document)
         self._unsent_timer.stop()
-        self.client.stop()
-        deadline = time.monotonic() + timeout
-        while self._thread.is_alive() and time.monotonic() < deadline:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, 20)
-            time.sleep(0.005)
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-        self.runner.alive = False
+        self._thread.request_stop(self._thread_ended.emit)
+
+    def abandon(self) -> None:
+        """The Document is going away: stop, and fail the client's calls from now on."""
+        self.stop()
+        self.runner.close()
+
+    @Slot()
+    def _ended(self) -> None:
+        self.runner.close()
+        self.finished.emit()
