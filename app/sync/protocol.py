@@ -179,7 +179,13 @@ CLIENT_MESSAGES: dict[str, type[Message]] = {
 }
 
 
-class Participant(Message):
+class ServerMessageBase(Message):
+    """Base of the server's messages: a client ignores fields a newer server adds."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+
+class Participant(ServerMessageBase):
     """One connected person as the others see them.
 
     ``replica`` is the replica id their hello gave (the one that stamps their changes), so
@@ -193,7 +199,7 @@ class Participant(Message):
     replica: str = ""
 
 
-class Welcome(Message):
+class Welcome(ServerMessageBase):
     type: Literal["welcome"] = "welcome"
     protocol: int = PROTOCOL_VERSION
     room: str
@@ -207,7 +213,7 @@ class Welcome(Message):
     change_burst: int = CHANGE_BURST
 
 
-class Ack(Message):
+class Ack(ServerMessageBase):
     """A push is durable in the room log; ``seq`` is the room's seq after it."""
 
     type: Literal["ack"] = "ack"
@@ -216,7 +222,7 @@ class Ack(Message):
     ids: list[str]
 
 
-class Changes(Message):
+class Changes(ServerMessageBase):
     """Room log entries ``from_seq..to_seq``; a snapshot carries the merged state at to_seq."""
 
     type: Literal["changes"] = "changes"
@@ -226,7 +232,7 @@ class Changes(Message):
     items: list[dict[str, Any]]
 
 
-class PresenceOf(Message):
+class PresenceOf(ServerMessageBase):
     type: Literal["presence"] = "presence"
     participant: str
     cursor: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
@@ -234,24 +240,24 @@ class PresenceOf(Message):
     viewport: Viewport | None = None
 
 
-class Joined(Message):
+class Joined(ServerMessageBase):
     type: Literal["joined"] = "joined"
     participant: Participant
 
 
-class Left(Message):
+class Left(ServerMessageBase):
     type: Literal["left"] = "left"
     participant: str
 
 
-class Resync(Message):
+class Resync(ServerMessageBase):
     """Your send queue overflowed: fetch from your last seen seq."""
 
     type: Literal["resync"] = "resync"
     seq: int
 
 
-class Error(Message):
+class Error(ServerMessageBase):
     """A refusal that leaves the connection open (a viewer's push, a facilitator-only write).
 
     A refused push names its ``batch_id``; ``ids`` are the changes that caused the refusal

@@ -162,3 +162,24 @@ def test_snapshot_rebuilds_state_and_conflicts(tmp_path: Path) -> None:
     assert conflict_set(fresh) == conflict_set(a)
     for doc in (a, b, fresh):
         doc.close()
+
+
+def test_fields_a_newer_server_adds_are_ignored_by_this_client() -> None:
+    """A welcome with fields this version does not know still parses (no refusal to join)."""
+    welcome = json.loads(
+        p.dumps(
+            p.Welcome(
+                room="r",
+                room_name="Room",
+                role="editor",
+                you="p1",
+                seq=3,
+                participants=[p.Participant(id="p0", name="A", color="", role="viewer")],
+            )
+        )
+    )
+    welcome["badge"] = "new"
+    welcome["participants"][0]["mood"] = "happy"
+    parsed = p.parse_server_frame(json.dumps(welcome))[0]
+    assert isinstance(parsed, p.Welcome) and parsed.seq == 3
+    assert parsed.participants[0].name == "A" and parsed.change_burst == p.CHANGE_BURST
