@@ -19,7 +19,6 @@ import json
 import logging
 import random
 import ssl
-import threading
 import time
 import uuid
 from collections import deque
@@ -609,62 +608,3 @@ class SyncClient:
             if self._presence is not None:
                 await link.ws.send(self._presence)
             await asyncio.sleep(1.0 / PRESENCE_PER_SECOND)
-
-
-class ClientThread:
-    """Runs a SyncClient on its own thread and loop, so the caller never blocks."""
-
-    def __init__(self, client: SyncClient) -> None:
-        self.client = client
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, name="cld-sync", daemon=True)
-        self._lock = threading.Lock()
-        self._ended = False
-        self._on_finished: list[Callable[[], None]] = []
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _main(self) -> None:
-        try:
-            asyncio.run(self.client.run())
-        except BaseException as exc:  # reported to the owner, who decides what to show
-            self.error = exc
-        finally:
-            with self._lock:
-                self._ended = True
-                callbacks, self._on_finished = self._on_finished, []
-            for callback in callbacks:
-                try:
-                    callback()
-                except Exception:  # one owner's bug must not hide the others' callbacks
-                    log.exception("a sync client's finished callback failed")
-
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def request_stop(self, on_finished: Callable[[], None] | None = None) -> None:
-        """Ask the client to stop and return at once; ``on_finished()`` runs when it has.
-
-        The callback runs on the client's thread once ``run`` has returned (at once, here,
-        if the thread has ended or never started): a GUI owner posts it to its own thread.
-        The owner must keep serving the client's calls until then, which is why it must
-        not wait in ``join``.
-        """
-        if on_finished is not None:
-            with self._lock:
-                ended = self._ended or not self._thread.is_alive()
-                if not ended:
-                    self._on_finished.append(on_finished)
-            if ended:
-                on_finished()
-        self.client.stop()
-
-    def join(self, timeout: float | None = None) -> None:
-        """Wait for the thread (only where nothing it needs runs on the waiting thread)."""
-        self._thread.join(timeout)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Ask the client to stop and wait for the thread (for owners not serving its calls)."""
-        self.request_stop()
-        self.join(timeout)

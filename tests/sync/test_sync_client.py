@@ -27,8 +27,8 @@ from sync_helpers import (
 )
 
 from app.model.document import Document
-from app.sync.client import ClientThread, DocumentAdapter, OwnerThreadAdapter, SyncClient, SyncState
-from app.sync.hosting import ServerThread
+from app.sync.client import DocumentAdapter, OwnerThreadAdapter, SyncClient, SyncState
+from app.sync.hosting import ClientThread, ServerThread
 from app.sync.server import SyncServer
 
 

@@ -19,7 +19,8 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Signal, Slot
 
 from app.model.document import Document, DocumentEvent
-from app.sync.client import ClientThread, OwnerThreadAdapter, SyncClient, SyncState
+from app.sync.client import OwnerThreadAdapter, SyncClient, SyncState
+from app.sync.hosting import ClientThread
 
 log = logging.getLogger(__name__)
 
