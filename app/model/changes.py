@@ -108,6 +108,15 @@ class Record:
         return Record(json.loads(data), regs)
 
 
+def order_key(stamp: str, change_id: str) -> tuple[str, int]:
+    """The total order of writes: the stamp, then the change's counter.
+
+    Stamps of one replica are unique, except where a receiver clamped several fast-clock
+    changes to the same instant; the author's counter then keeps their own order.
+    """
+    return stamp, int(change_id.rsplit(":", 1)[1])
+
+
 def merge_write(
     record: Record, write: Write, stamp: str, change_id: str
 ) -> tuple[bool, Displaced | None]:
@@ -119,7 +128,9 @@ def merge_write(
         return True, None
     if current.change_id == change_id:
         return False, None
-    if stamp > current.stamp:
+    if stamp > current.stamp or (
+        stamp == current.stamp and order_key(stamp, change_id) > order_key(stamp, current.change_id)
+    ):
         old = record.values.get(write.field)
         record.values[write.field] = write.value
         record.registers[write.field] = Register(stamp, change_id, write.bases)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ class HybridClock:
     physical: Callable[[], int] = wall_ms
     wall: int = 0
     counter: int = 0
+    #: the last clamped (wall, counter) issued per replica
+    _clamped: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def now(self) -> str:
         phys = self.physical()
@@ -59,7 +61,11 @@ class HybridClock:
         return make_stamp(min(self.wall, _WALL_MAX), self.counter, self.replica)
 
     def clamp(self, stamp: str) -> str:
-        """Return ``stamp``, or a stamp no further ahead of our clock than MAX_DRIFT_MS."""
+        """Return ``stamp``, or a stamp no further ahead of our clock than MAX_DRIFT_MS.
+
+        Clamped stamps of one replica keep their arrival order (which is the author's
+        order: outboxes and logs deliver a replica's changes in sequence).
+        """
         wall, counter, replica = parse_stamp(stamp)
         # against the physical clock only: measuring from our HLC, which observing clamped
         # stamps moves forward, would let a stream of fast stamps creep further ahead
@@ -71,7 +77,12 @@ class HybridClock:
             replica,
             (wall - limit + MAX_DRIFT_MS) / 1000,
         )
-        return make_stamp(limit, counter, replica)
+        last = self._clamped.get(replica)
+        clamped = (limit, counter)
+        if last is not None and clamped <= last:
+            clamped = (last[0], last[1] + 1) if last[1] < _COUNTER_MAX else (last[0] + 1, 0)
+        self._clamped[replica] = clamped
+        return make_stamp(clamped[0], clamped[1], replica)
 
     def observe(self, stamp: str) -> None:
         """Advance past a received (already clamped) stamp so later local writes win."""

@@ -23,6 +23,7 @@ from app.model.changes import (
     Write,
     merge_write,
     open_conflicts,
+    order_key,
 )
 from app.model.clock import HybridClock, wall_ms
 from app.model.schema import (
@@ -381,23 +382,26 @@ class Document:
         known = self.store.known_change_ids(c.id for c in changes) if changes and not local else set()
         if not local:
             changes = [self._check(c, stamp_only=c.id in known) for c in changes]
+            # one version of each change: the lowest stamp (versions clamped elsewhere)
+            lowest: dict[str, Change] = {}
+            for c in changes:
+                if c.id not in lowest or c.stamp < lowest[c.id].stamp:
+                    lowest[c.id] = c
+            changes = list(lowest.values())
         touched: dict[str, set[str]] = {}
         changed: dict[str, set[str]] = {}
         displaced: list[Displaced] = []
         accepted: list[Change] = []
-        seen: set[str] = set()
+        restamps: list[Change] = []
         all_records = self._records
         for change in changes:
-            if change.id in seen:
-                continue
-            seen.add(change.id)
             if not local:
                 stamp = self.clock.clamp(change.stamp)
                 if stamp != change.stamp:
                     change = change.with_stamp(stamp)
                 self.clock.observe(stamp)
             if change.id in known:
-                self._maybe_restamp(change, changed)
+                restamps.append(change)
                 continue
             accepted.append(change)
             stamp, cid = change.stamp, change.id
@@ -420,6 +424,9 @@ class Document:
             self.store.commit_changes(
                 accepted, self._records, touched, displaced, origin=origin, outbox=to_outbox
             )
+        # after the new changes are stored: a restamp re-reads the displaced writes
+        for change in restamps:
+            self._maybe_restamp(change, changed)
         return self._notify(tuple(accepted), origin, changed)
 
     def _maybe_restamp(self, change: Change, changed: dict[str, set[str]]) -> None:
@@ -436,7 +443,12 @@ class Document:
             rows = self.store.displaced(w.entity_type, w.entity_id, w.field)
             touched.setdefault(w.entity_type, set()).add(w.entity_id)
             if reg is not None and reg.change_id == change.id:
-                best = max((d for d in rows if d.stamp > change.stamp), key=lambda d: d.stamp, default=None)
+                mine = order_key(change.stamp, change.id)
+                best = max(
+                    (d for d in rows if order_key(d.stamp, d.change_id) > mine),
+                    key=lambda d: order_key(d.stamp, d.change_id),
+                    default=None,
+                )
                 if best is None:
                     rec.registers[w.field] = Register(change.stamp, change.id, reg.bases)
                     continue

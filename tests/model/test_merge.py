@@ -146,3 +146,23 @@ def test_a_clock_a_day_ahead_cannot_win_a_later_edit(tmp_path: Path) -> None:
         assert later.stamp > good.store.change_stamp(early.id)
         assert wrong.store.change_stamp(early.id) == good.store.change_stamp(early.id)
     good.close()
+
+
+def test_clamped_edits_of_a_fast_clock_keep_their_order(tmp_path: Path) -> None:
+    """Two successive edits from a fast clock, clamped on arrival, still end with the later one."""
+    real = Clock()
+    fast = Clock(real.ms + 60_000)  # a minute fast
+    good = _design(tmp_path / "good.cld", real)
+    with Document.new(tmp_path / "fast.cld", physical=lambda: fast.ms) as wrong:
+        wrong.apply_many(read_change_log(good.path), origin="merge")
+        fast.ms += 1
+        first = wrong.commit([("card", "c-a", "title", "first")])
+        fast.ms += 1
+        second = wrong.commit([("card", "c-a", "title", "second")])
+        good.apply_many([first, second], origin="remote")  # both clamped in the same instant
+        assert good.card("c-a").title == "second"
+        good.apply_many([second], origin="remote")
+        good.apply_many([first], origin="remote")
+        assert good.card("c-a").title == "second"
+        assert good.store.change_stamp(second.id) > good.store.change_stamp(first.id)
+    good.close()
