@@ -17,5 +17,7 @@ def test_model_sync_export_never_load_qt() -> None:
         "        importlib.import_module(m.name)\n"
         "print(json.dumps(sorted(n for n in sys.modules if n.startswith(('PySide6', 'shiboken6', 'app.canvas')))))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert json.loads(out) == []

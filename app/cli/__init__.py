@@ -86,9 +86,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     suffix = source.suffix.lower()
     importer = IMPORTERS.get(suffix)
     if importer is None:
-        raise UserError(
-            f"cannot import {source.name}: use one of {', '.join(sorted(IMPORTERS))}"
-        )
+        raise UserError(f"cannot import {source.name}: use one of {', '.join(sorted(IMPORTERS))}")
     if not source.is_file():
         raise UserError(f"{source}: no such file")
     with open_document(args.file) as doc:
@@ -102,9 +100,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output)
     exporter = EXPORTERS.get(out.suffix.lower())
     if exporter is None:
-        raise UserError(
-            f"cannot export to {out.name}: use one of {', '.join(sorted(EXPORTERS))}"
-        )
+        raise UserError(f"cannot export to {out.name}: use one of {', '.join(sorted(EXPORTERS))}")
     with open_document(args.file) as doc:
         message = exporter(doc, out, args)
     print(message or f"wrote {out}")

@@ -135,8 +135,13 @@ def merge_write(
         record.values[write.field] = write.value
         record.registers[write.field] = Register(stamp, change_id, write.bases)
         lost = Displaced(
-            write.entity_type, write.entity_id, write.field,
-            current.stamp, current.change_id, old, current.bases,
+            write.entity_type,
+            write.entity_id,
+            write.field,
+            current.stamp,
+            current.change_id,
+            old,
+            current.bases,
         )
         return old != write.value, lost
     lost = Displaced(
@@ -152,8 +157,4 @@ def open_conflicts(
     replaced = set(winner.bases)
     for d in displaced:
         replaced.update(d.bases)
-    return [
-        d
-        for d in displaced
-        if d.change_id not in replaced and d.value != winner_value
-    ]
+    return [d for d in displaced if d.change_id not in replaced and d.value != winner_value]

@@ -47,7 +47,15 @@ from app.model.store import DesignFileError, Store
 log = logging.getLogger(__name__)
 
 LAYER_ORDER = {Layer.JOURNEY.value: 0, Layer.BLUEPRINT.value: 1, Layer.PROCESS.value: 2}
-ID_PREFIX = {"stage": "s", "lane": "l", "card": "c", "link": "k", "vote": "v", "metric": "m", "facilitation": "f"}
+ID_PREFIX = {
+    "stage": "s",
+    "lane": "l",
+    "card": "c",
+    "link": "k",
+    "vote": "v",
+    "metric": "m",
+    "facilitation": "f",
+}
 
 #: a write before it is stamped: (entity type, id, field, value)
 Edit = tuple[str, str, str, Any]
@@ -94,7 +102,9 @@ class Conflict:
 class Document:
     """An open design: reads, ``apply`` and observers."""
 
-    def __init__(self, store: Store, *, physical: Callable[[], int] = wall_ms, author: str = "") -> None:
+    def __init__(
+        self, store: Store, *, physical: Callable[[], int] = wall_ms, author: str = ""
+    ) -> None:
         self.store = store
         self.replica: str = store.meta("replica") or ""
         self.clock = HybridClock(self.replica, physical)
@@ -114,7 +124,9 @@ class Document:
     # -- lifecycle -----------------------------------------------------------------
 
     @classmethod
-    def new(cls, path: str | os.PathLike[str], *, name: str = "Untitled design", **kwargs: Any) -> Document:
+    def new(
+        cls, path: str | os.PathLike[str], *, name: str = "Untitled design", **kwargs: Any
+    ) -> Document:
         return cls(Store.create(path, name=name), **kwargs)
 
     @classmethod
@@ -284,7 +296,8 @@ class Document:
 
     def votes(self, card_id: str | None = None) -> list[Vote]:
         return [
-            v for v in self._all("vote")
+            v
+            for v in self._all("vote")
             if (card_id is None or v.card == card_id) and self.is_visible("vote", v.id)
         ]
 
@@ -358,12 +371,18 @@ class Document:
             writes = []
             for w in change.writes:
                 if not isinstance(w.entity_id, str) or not 0 < len(w.entity_id) <= 100:
-                    raise ValueError(f"entity id {str(w.entity_id)[:40]!r} must be 1 to 100 characters")
+                    raise ValueError(
+                        f"entity id {str(w.entity_id)[:40]!r} must be 1 to 100 characters"
+                    )
                 value = validate_field(w.entity_type, w.entity_id, w.field, w.value)
                 writes.append(w if value is w.value else w._replace(value=value))
         except (InvalidValue, ValueError) as exc:
             raise ChangeRejected(f"change {change.id} refused: {exc}") from None
-        return change if writes == list(change.writes) else change.model_copy(update={"writes": tuple(writes)})
+        return (
+            change
+            if writes == list(change.writes)
+            else change.model_copy(update={"writes": tuple(writes)})
+        )
 
     def apply(self, change: Change, *, origin: str = "local") -> DocumentEvent:
         """Merge one change, write it in one transaction and notify observers."""
@@ -379,7 +398,9 @@ class Document:
         # merged changes go to the outbox too, so a workshop server gets them on next sync
         to_outbox = origin in ("local", "merge")
         # a local change has a fresh id from our own counter: no need to look it up
-        known = self.store.known_change_ids(c.id for c in changes) if changes and not local else set()
+        known = (
+            self.store.known_change_ids(c.id for c in changes) if changes and not local else set()
+        )
         if not local:
             changes = [self._check(c, stamp_only=c.id in known) for c in changes]
             # one version of each change: the lowest stamp (versions clamped elsewhere)
@@ -453,8 +474,17 @@ class Document:
                     rec.registers[w.field] = Register(change.stamp, change.id, reg.bases)
                     continue
                 # a displaced write now wins; this change's write is displaced
-                put.append(Displaced(w.entity_type, w.entity_id, w.field, change.stamp, change.id,
-                                     rec.values.get(w.field), reg.bases))
+                put.append(
+                    Displaced(
+                        w.entity_type,
+                        w.entity_id,
+                        w.field,
+                        change.stamp,
+                        change.id,
+                        rec.values.get(w.field),
+                        reg.bases,
+                    )
+                )
                 drop.append(best)
                 rec.values[w.field] = best.value
                 rec.registers[w.field] = Register(best.stamp, best.change_id, best.bases)
@@ -463,11 +493,22 @@ class Document:
                 for d in rows:
                     if d.change_id == change.id:
                         drop.append(d)
-                        put.append(Displaced(d.entity_type, d.entity_id, d.field, change.stamp,
-                                             d.change_id, d.value, d.bases))
+                        put.append(
+                            Displaced(
+                                d.entity_type,
+                                d.entity_id,
+                                d.field,
+                                change.stamp,
+                                d.change_id,
+                                d.value,
+                                d.bases,
+                            )
+                        )
         self.store.restamp(change.id, change.stamp, self._records, touched, put, drop)
 
-    def _notify(self, changes: tuple[Change, ...], origin: str, changed: dict[str, set[str]]) -> DocumentEvent:
+    def _notify(
+        self, changes: tuple[Change, ...], origin: str, changed: dict[str, set[str]]
+    ) -> DocumentEvent:
         if changed:
             self._cache_invalidate(changed)
         event = DocumentEvent(changes, origin, {k: frozenset(v) for k, v in changed.items()})
@@ -486,12 +527,16 @@ class Document:
 
     # -- conflicts -----------------------------------------------------------------
 
-    def conflicts(self, entity_type: str | None = None, entity_id: str | None = None) -> list[Conflict]:
+    def conflicts(
+        self, entity_type: str | None = None, entity_id: str | None = None
+    ) -> list[Conflict]:
         """Values that lost a concurrent write and nobody replaced knowingly, oldest first."""
         by_field: dict[tuple[str, str, str], list[Displaced]] = {}
         for d in self.store.displaced(entity_type, entity_id):
             by_field.setdefault((d.entity_type, d.entity_id, d.field), []).append(d)
-        authors = self.store.change_authors({d.change_id for rows in by_field.values() for d in rows})
+        authors = self.store.change_authors(
+            {d.change_id for rows in by_field.values() for d in rows}
+        )
         out: list[Conflict] = []
         for (etype, eid, fname), rows in by_field.items():
             rec = self._records[etype].get(eid)
@@ -499,8 +544,18 @@ class Document:
                 continue
             current = rec.values.get(fname)
             for d in open_conflicts(current, rec.registers[fname], rows):
-                out.append(Conflict(etype, eid, fname, d.value, current, d.change_id, d.stamp,
-                                    authors.get(d.change_id, "")))
+                out.append(
+                    Conflict(
+                        etype,
+                        eid,
+                        fname,
+                        d.value,
+                        current,
+                        d.change_id,
+                        d.stamp,
+                        authors.get(d.change_id, ""),
+                    )
+                )
         out.sort(key=lambda c: (c.stamp, c.entity_type, c.entity_id, c.field))
         return out
 
@@ -511,7 +566,9 @@ class Document:
     def resolve(self, conflict: Conflict, *, restore: bool) -> Change:
         """Restore a lost value, or dismiss it keeping the current one; either closes it."""
         value = conflict.value if restore else conflict.current
-        change = self.new_change([(conflict.entity_type, conflict.entity_id, conflict.field, value)])
+        change = self.new_change(
+            [(conflict.entity_type, conflict.entity_id, conflict.field, value)]
+        )
         w = change.writes[0]
         w = w._replace(bases=tuple(dict.fromkeys(w.bases + (conflict.change_id,))))
         change = change.model_copy(update={"writes": (w,)})

@@ -23,7 +23,9 @@ from app.model.schema import (
 )
 
 
-def create(etype: str, values: dict[str, Any], *, entity_id: str | None = None) -> tuple[str, list[Edit]]:
+def create(
+    etype: str, values: dict[str, Any], *, entity_id: str | None = None
+) -> tuple[str, list[Edit]]:
     """Edits creating an entity from ``values`` plus defaults, validated; returns (id, edits).
 
     Unlike the builders below it does not look references up in the document, so an
@@ -46,7 +48,11 @@ def _rank_near(ranks: list[str], index: int) -> str:
     after = ranks[index] if index < len(ranks) else None
     if before is not None and after is not None and not before < after:
         # equal ranks from concurrent inserts: place after the left one
-        after = None if index + 1 >= len(ranks) else next((r for r in ranks[index:] if r > before), None)
+        after = (
+            None
+            if index + 1 >= len(ranks)
+            else next((r for r in ranks[index:] if r > before), None)
+        )
     return key_between(before, after)
 
 
@@ -151,9 +157,7 @@ def copy_cards(doc: Document, card_ids: list[str]) -> dict[str, Any]:
     """Plain data of cards and the links among them, for the clipboard."""
     ids = set(card_ids)
     cards = [doc.card(c).model_dump() for c in card_ids if doc.card(c)]  # type: ignore[union-attr]
-    links = [
-        k.model_dump() for k in doc.links() if k.source in ids and k.target in ids
-    ]
+    links = [k.model_dump() for k in doc.links() if k.source in ids and k.target in ids]
     return {"format": "cld-cards", "cards": cards, "links": links}
 
 
@@ -213,7 +217,12 @@ def suggest_link_kind(doc: Document, source: str, target: str) -> str:
 
 
 def add_link(
-    doc: Document, source: str, target: str, *, kind: str | None = None, label: str = "",
+    doc: Document,
+    source: str,
+    target: str,
+    *,
+    kind: str | None = None,
+    label: str = "",
     link_id: str | None = None,
 ) -> tuple[str, list[Edit]]:
     if source == target:
@@ -223,9 +232,14 @@ def add_link(
             raise ValueError(f"no card {cid!r}")
     kid = link_id or new_id("link")
     return kid, _create(
-        "link", kid,
-        {"source": source, "target": target, "kind": kind or suggest_link_kind(doc, source, target),
-         "label": label},
+        "link",
+        kid,
+        {
+            "source": source,
+            "target": target,
+            "kind": kind or suggest_link_kind(doc, source, target),
+            "label": label,
+        },
     )
 
 
@@ -248,8 +262,13 @@ def delete(doc: Document, entity_type: str, entity_id: str) -> list[Edit]:
 
 
 def add_stage(
-    doc: Document, name: str, *, before: str | None = None, after: str | None = None,
-    stage_id: str | None = None, **fields: Any,
+    doc: Document,
+    name: str,
+    *,
+    before: str | None = None,
+    after: str | None = None,
+    stage_id: str | None = None,
+    **fields: Any,
 ) -> tuple[str, list[Edit]]:
     stages = doc.stages()
     index = _index_of([s.id for s in stages], before=before, after=after)
@@ -267,8 +286,15 @@ def move_stage(doc: Document, stage_id: str, index: int) -> list[Edit]:
 
 
 def add_lane(
-    doc: Document, name: str, kind: str, *, layer: str | None = None, team: str = "",
-    before: str | None = None, after: str | None = None, lane_id: str | None = None,
+    doc: Document,
+    name: str,
+    kind: str,
+    *,
+    layer: str | None = None,
+    team: str = "",
+    before: str | None = None,
+    after: str | None = None,
+    lane_id: str | None = None,
     rank: str | None = None,
 ) -> tuple[str, list[Edit]]:
     """A new lane in its layer, at the end or next to ``before``/``after`` (or at ``rank``)."""
@@ -278,8 +304,13 @@ def add_lane(
     check_lane_kind(lid, layer, kind)
     lanes = doc.lanes(layer)
     index = _index_of([ln.id for ln in lanes], before=before, after=after)
-    values = {"name": name, "layer": layer, "kind": kind, "team": team,
-              "rank": rank or _rank_near([ln.rank for ln in lanes], index)}
+    values = {
+        "name": name,
+        "layer": layer,
+        "kind": kind,
+        "team": team,
+        "rank": rank or _rank_near([ln.rank for ln in lanes], index),
+    }
     return lid, _create("lane", lid, values)
 
 

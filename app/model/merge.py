@@ -48,6 +48,10 @@ def merge_files(path: Path, other: Path) -> MergeResult:
     """Merge OTHER's change log into the design file at ``path``; OTHER is only read."""
     changes = read_change_log(other)
     with Document.open(path) as doc:
-        if doc.replica and any(c.replica == doc.replica for c in changes[:1]) and other.resolve() == path.resolve():
+        if (
+            doc.replica
+            and any(c.replica == doc.replica for c in changes[:1])
+            and other.resolve() == path.resolve()
+        ):
             return MergeResult(len(changes), 0, 0)
         return merge_into(doc, changes)

@@ -248,7 +248,8 @@ _VALIDATORS: dict[str, dict[str, Any]] = {
     for etype, adapters in FIELD_ADAPTERS.items()
 }
 FIELDS: dict[str, tuple[str, ...]] = {
-    etype: tuple(f for f in model.model_fields if f != "id") for etype, model in ENTITY_MODELS.items()
+    etype: tuple(f for f in model.model_fields if f != "id")
+    for etype, model in ENTITY_MODELS.items()
 }
 
 
@@ -303,7 +304,9 @@ def check_lane_kind(entity_id: str, layer: str, kind: str) -> None:
     allowed = LANE_KINDS_BY_LAYER[Layer(layer)]
     if LaneKind(kind) not in allowed:
         names = ", ".join(k.value for k in allowed)
-        raise InvalidValue("lane", entity_id, "kind", f"a {layer} lane must be one of: {names} (got {kind!r})")
+        raise InvalidValue(
+            "lane", entity_id, "kind", f"a {layer} lane must be one of: {names} (got {kind!r})"
+        )
 
 
 def build(entity_type: str, values: dict[str, Any]) -> Entity:

@@ -48,12 +48,14 @@ class DesignFileError(Exception):
 metadata = MetaData()
 
 meta_table = Table(
-    "meta", metadata,
+    "meta",
+    metadata,
     Column("key", String, primary_key=True),
     Column("value", Text, nullable=False),
 )
 changes_table = Table(
-    "changes", metadata,
+    "changes",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("id", String, nullable=False, unique=True),
     Column("replica", String, nullable=False, index=True),
@@ -65,12 +67,14 @@ changes_table = Table(
     sqlite_autoincrement=True,
 )
 outbox_table = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("seq", Integer, primary_key=True),
     Column("change_id", String, nullable=False, unique=True),
 )
 displaced_table = Table(
-    "displaced", metadata,
+    "displaced",
+    metadata,
     Column("entity_type", String, primary_key=True),
     Column("entity_id", String, primary_key=True),
     Column("field", String, primary_key=True),
@@ -81,7 +85,8 @@ displaced_table = Table(
 )
 entity_tables: dict[str, Table] = {
     etype: Table(
-        etype, metadata,
+        etype,
+        metadata,
         Column("id", String, primary_key=True),
         Column("deleted", Boolean, nullable=False, default=False),
         Column("data", Text, nullable=False),
@@ -153,7 +158,9 @@ def probe(path: Path) -> int:
             if not check or check[0] != "ok":
                 raise sqlite3.DatabaseError(str(check[0] if check else "no answer"))
             app_id = con.execute("PRAGMA application_id").fetchone()[0]
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = {
+                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
             if app_id != APPLICATION_ID or "meta" not in tables:
                 raise DesignFileError(
                     f"{name} is an SQLite database of another program, not a CLD design. "
@@ -309,19 +316,25 @@ class Store:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             known.update(
-                r[0] for r in self._raw.execute(f"SELECT id FROM changes WHERE id IN ({marks})", chunk)
+                r[0]
+                for r in self._raw.execute(f"SELECT id FROM changes WHERE id IN ({marks})", chunk)
             )
         return known
 
-    def changes(self, *, after_seq: int = 0, origin: str | None = None) -> Iterator[tuple[int, Change]]:
+    def changes(
+        self, *, after_seq: int = 0, origin: str | None = None
+    ) -> Iterator[tuple[int, Change]]:
         sql = "SELECT seq, id, stamp, author, writes FROM changes WHERE seq > ?"
         args: list[Any] = [after_seq]
         if origin is not None:
             sql += " AND origin = ?"
             args.append(origin)
         for seq, cid, stamp, author, writes in self._raw.execute(sql + " ORDER BY seq", args):
-            yield seq, Change.model_construct(
-                id=cid, stamp=stamp, author=author, writes=Change.writes_from_json(writes)
+            yield (
+                seq,
+                Change.model_construct(
+                    id=cid, stamp=stamp, author=author, writes=Change.writes_from_json(writes)
+                ),
             )
 
     def change_count(self) -> int:
@@ -352,7 +365,11 @@ class Store:
     ) -> list[Displaced]:
         sql = "SELECT entity_type, entity_id, field, stamp, change_id, value, bases FROM displaced"
         clauses, args = [], []
-        for column, value in (("entity_type", entity_type), ("entity_id", entity_id), ("field", field)):
+        for column, value in (
+            ("entity_type", entity_type),
+            ("entity_id", entity_id),
+            ("field", field),
+        ):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 args.append(value)
@@ -413,8 +430,12 @@ class Store:
             for eid in ids:
                 rec = table[eid]
                 rows.append(
-                    (eid, bool(rec.values.get("deleted", False)), _dumps(rec.values),
-                     rec.registers_json())
+                    (
+                        eid,
+                        bool(rec.values.get("deleted", False)),
+                        _dumps(rec.values),
+                        rec.registers_json(),
+                    )
                 )
             cur.executemany(_UPSERT[etype], rows)
 
@@ -423,8 +444,15 @@ class Store:
         cur.executemany(
             _INSERT_DISPLACED,
             [
-                (d.entity_type, d.entity_id, d.field, d.change_id, d.stamp, _dumps(d.value),
-                 _dumps(list(d.bases)))
+                (
+                    d.entity_type,
+                    d.entity_id,
+                    d.field,
+                    d.change_id,
+                    d.stamp,
+                    _dumps(d.value),
+                    _dumps(list(d.bases)),
+                )
                 for d in displaced
             ],
         )
@@ -466,7 +494,9 @@ class Store:
         dest = sqlite3.connect(target)
         try:
             self._raw.backup(dest)
-            dest.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('replica', ?)", (replica,))
+            dest.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('replica', ?)", (replica,)
+            )
             dest.execute("DELETE FROM outbox")
             dest.execute("DELETE FROM meta WHERE key LIKE 'room:%'")
             dest.commit()

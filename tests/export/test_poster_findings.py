@@ -22,8 +22,15 @@ def test_findings_pages_follow_the_board(tmp_path: Path, capsys) -> None:
     reader = PdfReader(analysed)
     assert len(reader.pages) > board_pages
     text = " ".join(p.extract_text() for p in reader.pages[board_pages:])
-    for expected in ("lifecycle analysis", "Critical path", "225 h", "Unsupported touchpoints (2)",
-                     "Community forum", "Status page", "Win/loss analysis"):
+    for expected in (
+        "lifecycle analysis",
+        "Critical path",
+        "225 h",
+        "Unsupported touchpoints (2)",
+        "Community forum",
+        "Status page",
+        "Win/loss analysis",
+    ):
         assert expected in text
     assert reader.pages[-1].mediabox.width == reader.pages[0].mediabox.width
     assert "lifecycle analysis" not in " ".join(p.extract_text() for p in PdfReader(plain).pages)
@@ -36,7 +43,9 @@ def test_tiled_poster_with_findings(tmp_path: Path) -> None:
     out = tmp_path / "tiles.pdf"
     assert cld(["export", str(design), "-o", str(out), "--tile", "A4", "--with-analysis"]) == 0
     reader = PdfReader(out)
-    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages}
+    sizes = {
+        (round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages
+    }
     assert sizes == {(595, 842)}
     texts = [p.extract_text() for p in reader.pages]
     first = next(i for i, t in enumerate(texts) if "lifecycle analysis" in t)

@@ -33,10 +33,14 @@ def _base(doc: Document) -> list[Change]:
         _, e = edits.add_stage(doc, name, stage_id=f"s-{name.lower()}")
         out.append(doc.commit(e))
     for name, kind in (("Touchpoints", "touchpoints"), ("Sales", "team")):
-        _, e = edits.add_lane(doc, name, kind, lane_id=f"l-{name.lower()}", team=name if kind == "team" else "")
+        _, e = edits.add_lane(
+            doc, name, kind, lane_id=f"l-{name.lower()}", team=name if kind == "team" else ""
+        )
         out.append(doc.commit(e))
     for i in range(3):
-        _, e = edits.add_card(doc, "l-touchpoints", "s-acquire", title=f"card {i}", card_id=f"c-base{i}")
+        _, e = edits.add_card(
+            doc, "l-touchpoints", "s-acquire", title=f"card {i}", card_id=f"c-base{i}"
+        )
         out.append(doc.commit(e))
     return out
 
@@ -45,7 +49,9 @@ FIELD_VALUES = {
     "title": st.text(alphabet="abcxyz é漢", max_size=6),
     "notes": st.sampled_from(["", "long note", "ü"]),
     "sentiment": st.one_of(st.none(), st.integers(-2, 2)),
-    "duration_hours": st.one_of(st.none(), st.floats(0, 100, allow_nan=False).map(lambda f: round(f, 2))),
+    "duration_hours": st.one_of(
+        st.none(), st.floats(0, 100, allow_nan=False).map(lambda f: round(f, 2))
+    ),
     "cost": st.one_of(st.none(), st.integers(0, 1000).map(float)),
     "tags": st.lists(st.sampled_from(["vip", "slow", "new"]), max_size=3),
     "kind": st.sampled_from(["note", "step", "decision", "handoff"]),
@@ -54,10 +60,17 @@ FIELD_VALUES = {
 
 op_strategy = st.one_of(
     st.tuples(st.just("create"), st.integers(0, 10)),
-    st.tuples(st.just("set"), st.integers(0, 50), st.sampled_from(sorted(FIELD_VALUES)).flatmap(
-        lambda f: st.tuples(st.just(f), FIELD_VALUES[f]))),
+    st.tuples(
+        st.just("set"),
+        st.integers(0, 50),
+        st.sampled_from(sorted(FIELD_VALUES)).flatmap(
+            lambda f: st.tuples(st.just(f), FIELD_VALUES[f])
+        ),
+    ),
     st.tuples(st.just("delete"), st.integers(0, 50)),
-    st.tuples(st.just("move"), st.integers(0, 50), st.integers(0, 10), st.booleans(), st.booleans()),
+    st.tuples(
+        st.just("move"), st.integers(0, 50), st.integers(0, 10), st.booleans(), st.booleans()
+    ),
     st.tuples(st.just("reorder"), st.integers(0, 5)),
     st.tuples(st.just("link"), st.integers(0, 50), st.integers(0, 50)),
     st.tuples(st.just("stage"), st.integers(0, 5)),
@@ -96,23 +109,40 @@ def _edits_for(doc: Document, op: tuple) -> list:  # noqa: C901
         if a != b:
             return edits.add_link(doc, a, b)[1]
     if kind == "stage":
-        return edits.add_stage(doc, f"stage {op[1]}", before=stages[0] if stages and op[1] % 2 else None,
-                               stage_id=new_id("stage"))[1]
+        return edits.add_stage(
+            doc,
+            f"stage {op[1]}",
+            before=stages[0] if stages and op[1] % 2 else None,
+            stage_id=new_id("stage"),
+        )[1]
     return []
 
 
 def _state(doc: Document) -> tuple:
     data = export_json(doc)
     data.pop("name")
-    conflicts = [(c.entity_type, c.entity_id, c.field, repr(c.value), c.change_id) for c in doc.conflicts()]
-    every = {e: [x.model_dump() for x in doc.entities(e, include_deleted=True)] for e in ("card", "link", "stage")}
+    conflicts = [
+        (c.entity_type, c.entity_id, c.field, repr(c.value), c.change_id) for c in doc.conflicts()
+    ]
+    every = {
+        e: [x.model_dump() for x in doc.entities(e, include_deleted=True)]
+        for e in ("card", "link", "stage")
+    }
     return data, conflicts, every
 
 
-@settings(max_examples=SCHEDULES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=SCHEDULES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(
-    ops=st.lists(st.tuples(st.integers(0, REPLICAS - 1), op_strategy, st.integers(0, 20)), min_size=1, max_size=25),
+    ops=st.lists(
+        st.tuples(st.integers(0, REPLICAS - 1), op_strategy, st.integers(0, 20)),
+        min_size=1,
+        max_size=25,
+    ),
     skews=st.lists(st.integers(-8000, 8000), min_size=REPLICAS, max_size=REPLICAS),
     seed=st.integers(0, 2**32),
 )
@@ -120,7 +150,10 @@ def test_replicas_converge_under_random_delivery(ops, skews, seed) -> None:
     """Random edits on 5 replicas, delivered out of order with duplicates, end identical."""
     rng = random.Random(seed)
     time = FakeTime()
-    docs = [Document.new(":memory:", physical=time.reader(skews[r]), author=f"r{r}") for r in range(REPLICAS)]
+    docs = [
+        Document.new(":memory:", physical=time.reader(skews[r]), author=f"r{r}")
+        for r in range(REPLICAS)
+    ]
     try:
         base = _base(docs[0])
         for doc in docs[1:]:

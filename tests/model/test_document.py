@@ -91,15 +91,28 @@ def test_undo_of_a_creation_removes_it_and_redo_brings_it_back(doc: Document) ->
 
 def test_field_edit_undo_restores_every_field(doc: Document) -> None:
     """Undoing a multi-field edit restores exactly the previous values."""
-    cid, e = edits.add_card(doc, "l-sales", "s-onboard", title="Handover", owner="AE", duration_hours=2)
+    cid, e = edits.add_card(
+        doc, "l-sales", "s-onboard", title="Handover", owner="AE", duration_hours=2
+    )
     doc.commit(e)
-    change = edits.update(doc, "card", cid, title="Handover to CS", duration_hours=4.5, sentiment=-1)
+    change = edits.update(
+        doc, "card", cid, title="Handover to CS", duration_hours=4.5, sentiment=-1
+    )
     undo = doc.inverse(change)
     doc.commit(change)
-    assert (doc.card(cid).title, doc.card(cid).duration_hours, doc.card(cid).sentiment) == ("Handover to CS", 4.5, -1)
+    assert (doc.card(cid).title, doc.card(cid).duration_hours, doc.card(cid).sentiment) == (
+        "Handover to CS",
+        4.5,
+        -1,
+    )
     doc.commit(undo)
     card = doc.card(cid)
-    assert (card.title, card.duration_hours, card.sentiment, card.owner) == ("Handover", 2.0, None, "AE")
+    assert (card.title, card.duration_hours, card.sentiment, card.owner) == (
+        "Handover",
+        2.0,
+        None,
+        "AE",
+    )
 
 
 @pytest.mark.parametrize(
@@ -112,7 +125,9 @@ def test_field_edit_undo_restores_every_field(doc: Document) -> None:
         ("color", "red", "pattern"),
     ],
 )
-def test_invalid_values_are_refused_naming_entity_field_and_rule(doc: Document, field, value, rule) -> None:
+def test_invalid_values_are_refused_naming_entity_field_and_rule(
+    doc: Document, field, value, rule
+) -> None:
     """A bad value is refused with entity, field and rule in the message; nothing changes."""
     cid, e = edits.add_card(doc, "l-sales", "s-onboard", title="Kickoff")
     doc.commit(e)
@@ -143,7 +158,9 @@ def test_observers_hear_exactly_what_changed(doc: Document) -> None:
 
 def test_suggested_link_kinds(doc: Document) -> None:
     """Back stage to touchpoint suggests supports; team to other team suggests hand-off."""
-    doc.commit(edits.add_lane(doc, "Customer Success", "team", team="Customer Success", lane_id="l-cs")[1])
+    doc.commit(
+        edits.add_lane(doc, "Customer Success", "team", team="Customer Success", lane_id="l-cs")[1]
+    )
     ids = {}
     for lane in ("l-back", "l-touch", "l-sales", "l-cs"):
         ids[lane], e = edits.add_card(doc, lane, "s-onboard", title=lane)
@@ -170,11 +187,17 @@ def test_a_remote_change_with_a_bad_value_is_refused_whole(doc: Document, tmp_pa
 
     cid, e = edits.add_card(doc, "l-sales", "s-onboard", title="Kickoff")
     doc.commit(e)
-    bad = Change(id="other:1", stamp=doc.clock.now().split("@")[0] + "@other", author="x", writes=(
-        Write("card", cid, "title", "Renamed"), Write("card", cid, "sentiment", 9)))
+    bad = Change(
+        id="other:1",
+        stamp=doc.clock.now().split("@")[0] + "@other",
+        author="x",
+        writes=(Write("card", cid, "title", "Renamed"), Write("card", cid, "sentiment", 9)),
+    )
     with pytest.raises(ChangeRejected, match="sentiment"):
         doc.apply(bad, origin="remote")
-    huge_id = Change(id="other:2", stamp=bad.stamp, writes=(Write("card", "x" * 500, "title", "t"),))
+    huge_id = Change(
+        id="other:2", stamp=bad.stamp, writes=(Write("card", "x" * 500, "title", "t"),)
+    )
     with pytest.raises(ChangeRejected, match="1 to 100 characters"):
         doc.apply(huge_id, origin="remote")
     assert doc.card(cid).title == "Kickoff" and doc.store.change_stamp("other:1") is None

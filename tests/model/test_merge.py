@@ -50,7 +50,9 @@ def _state(path: Path) -> dict:
         return data
 
 
-def test_two_offline_copies_merge_both_ways_with_the_losing_title_kept(tmp_path: Path, capsys) -> None:
+def test_two_offline_copies_merge_both_ways_with_the_losing_title_kept(
+    tmp_path: Path, capsys
+) -> None:
     """Both edit one card's title and different cards; `cld merge` both ways makes them equal."""
     clock = Clock()
     office, laptop = tmp_path / "office.cld", tmp_path / "laptop.cld"
@@ -114,7 +116,9 @@ def test_delete_against_a_concurrent_edit_does_not_resurrect(tmp_path: Path) -> 
     clock.ms += 10
     delete = a.commit(edits.delete_cards(a, ["c-a"]))
     clock.ms += 10
-    edit = b.commit([("card", "c-a", "title", "Edited after the delete"), ("card", "c-a", "sentiment", 1)])
+    edit = b.commit(
+        [("card", "c-a", "title", "Edited after the delete"), ("card", "c-a", "sentiment", 1)]
+    )
     a.apply(edit, origin="remote")
     b.apply(delete, origin="remote")
     for doc in (a, b):

@@ -142,7 +142,9 @@ def test_kill_9_while_writing_leaves_a_sound_file(tmp_path: Path) -> None:
     """After kill -9 mid-stream the file passes integrity_check and has the last committed change."""
     path = tmp_path / "stream.cld"
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", WRITER, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
         cwd=Path(__file__).resolve().parents[2],
     )
     assert proc.stdout is not None
