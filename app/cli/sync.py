@@ -41,6 +41,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="N",
         help="send batches per second per room at most (default 250; lower saves clients' CPU)",
     )
+    p.add_argument(
+        "--max-changes-per-second",
+        type=int,
+        default=None,
+        metavar="N",
+        help="changes one participant may push per second after a burst (default 1000)",
+    )
+    p.add_argument(
+        "--change-burst",
+        type=int,
+        default=None,
+        metavar="N",
+        help="changes one participant may push at once, e.g. an offline outbox (default 12000)",
+    )
     p.set_defaults(func=cmd_serve)
 
     room = subparsers.add_parser("room", help="manage workshop rooms")
@@ -84,8 +98,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except (OSError, ssl.SSLError) as exc:
             raise UserError(f"cannot use the certificate or key: {exc}") from None
     logging.getLogger("app.sync").setLevel(logging.INFO)
+    limits: dict[str, float] = {}
+    if args.flush_rate is not None:
+        if args.flush_rate <= 0:
+            raise UserError("--flush-rate must be a positive number of batches per second")
+        limits["flush_per_second"] = args.flush_rate
+    if args.max_changes_per_second is not None:
+        limits["max_changes_per_second"] = args.max_changes_per_second
+    if args.change_burst is not None:
+        limits["change_burst"] = args.change_burst
     server = SyncServer(
-        args.data, db_url=args.db, host=args.host, port=args.port, ssl_context=context
+        args.data,
+        db_url=args.db,
+        host=args.host,
+        port=args.port,
+        ssl_context=context,
+        **limits,  # type: ignore[arg-type]
     )
     try:
         asyncio.run(server.serve_forever())
@@ -191,7 +219,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
             f"synced {path.name}: pushed {result.pushed}, received {result.received}, "
             f"room at seq {result.seq}"
         )
-        if unsent:
+        if result.refused:
+            print(
+                f"cld: the room refused {result.refused} of your changes (only the facilitator "
+                "may change the voting round, timer and presenter); they stay in the file.",
+                file=sys.stderr,
+            )
+        elif unsent:
             # only a viewer gets here with unsent changes: the file and the room differ
             print(
                 f"cld: {unsent} local changes were not sent: a viewer cannot edit the room. "
