@@ -9,7 +9,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPen
 
-from app.model.layout import FONT_FAMILY, GRID, INK, LAYER_COLORS, LINK_COLORS, MUTED, PALETTE
+from app.model import palette
+from app.model.palette import GRID, INK, LAYER_COLORS, LINK_COLORS, MUTED, PALETTE
+from app.model.text import FONT_FAMILY
 
 
 def resources_dir() -> Path:
@@ -100,8 +102,6 @@ def link_pen(kind: str, *, selected: bool = False) -> QPen:
     return pen
 
 
-SENTIMENT_COLORS = {-2: "#E03131", -1: "#F76707", 0: "#868E96", 1: "#74B816", 2: "#2F9E44"}
-
 BOARD_BG = color("#FFFFFF")
 CANVAS_BG = color("#EEF1F5")
 INK_COLOR = color(INK)
@@ -109,5 +109,6 @@ MUTED_COLOR = color(MUTED)
 GRID_COLOR = color(GRID)
 SELECTION = color("#2563EB")
 FIND_HIGHLIGHT = color("#FAB005")
-VOTE_DOT = color("#F59F00")
+SENTIMENT_COLORS = palette.SENTIMENT_COLORS
+VOTE_DOT = color(palette.VOTE_DOT)
 TEXT_BAR = QColor("#C5C9D0")

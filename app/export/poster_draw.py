@@ -33,6 +33,7 @@ from app.model.layout import (
     LayoutOptions,
     LinkRoute,
 )
+from app.model.palette import SENTIMENT_COLORS, VOTE_DOT
 from app.model.schema import CardKind, LaneKind
 
 try:  # right-to-left scripts: letters joined (Arabic) and put in visual order
@@ -47,8 +48,6 @@ FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
 
 CARD_BORDER = "#CBD2DA"
 # the same values as app/canvas/theme.py (which Qt-free code cannot import)
-SENTIMENT_COLORS = {-2: "#E03131", -1: "#F76707", 0: "#868E96", 1: "#74B816", 2: "#2F9E44"}
-VOTE_DOT = "#F59F00"
 SHADOW = "#DCDFE4"  # the canvas's 9 % slate shadow, on the light lane tints
 HEADER_FILL = "#F1F3F5"
 CARD_RADIUS = 6.0

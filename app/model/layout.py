@@ -37,69 +37,14 @@ import gc
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from app.model.document import Document
+from app.model.palette import GRID, INK, LAYER_COLORS, LINK_COLORS, MUTED, PALETTE  # noqa: F401
 from app.model.schema import LaneKind, Layer
+from app.model.text import ELLIPSIS, FONT_FAMILY, elide, text_width, wrap_text  # noqa: F401
 
-FONT_FAMILY = "DejaVu Sans"
-
-
-def _widths(table: str) -> tuple[int, ...]:
-    return tuple(int(w) for w in table.split())
-
-
-# Advance widths of ASCII 32..126 in 1/1000 em (DejaVu Sans, DejaVu Sans Bold).
-_W_REGULAR = _widths(
-    "318 401 460 838 636 950 780 275 390 390 500 838 318 361 318 337 636 636 636 "
-    "636 636 636 636 636 636 636 337 337 838 838 838 531 1000 684 686 698 770 632 "
-    "575 775 752 295 295 656 557 863 748 787 603 787 695 635 611 732 684 989 685 "
-    "611 685 390 337 390 838 500 500 613 635 550 635 615 352 635 634 278 278 579 "
-    "278 974 634 612 635 635 411 521 392 634 592 818 592 592 525 636 337 636 838"
-)
-_W_BOLD = _widths(
-    "348 456 521 838 696 1002 872 306 457 457 523 838 380 415 380 365 696 696 696 "
-    "696 696 696 696 696 696 696 400 400 838 838 838 580 1000 774 762 734 830 683 "
-    "683 821 837 372 372 775 637 995 837 850 733 850 770 720 682 812 774 1103 771 "
-    "724 725 457 365 457 838 500 500 675 716 593 716 678 435 716 712 343 343 665 "
-    "343 1042 712 687 716 716 493 595 478 712 652 924 645 652 582 712 365 712 838"
-)
-_W_OTHER = 700  # anything outside ASCII: a little wide, so text never overflows its box
-ELLIPSIS = "\u2026"
-
-# -- colours (hex strings, shared by screen and paper) --------------------------------------
-
-#: lane kind -> (card fill, accent)
-PALETTE: dict[str, tuple[str, str]] = {
-    LaneKind.ACTIONS.value: ("#EEF1FF", "#4C6EF5"),
-    LaneKind.TOUCHPOINTS.value: ("#E7F3FF", "#1C7ED6"),
-    LaneKind.EMOTIONS.value: ("#FFF0F6", "#D6336C"),
-    LaneKind.PAIN_POINTS.value: ("#FFECEC", "#E03131"),
-    LaneKind.OPPORTUNITIES.value: ("#EAF9EE", "#2F9E44"),
-    LaneKind.EVIDENCE.value: ("#F3F0FF", "#7048E8"),
-    LaneKind.CUSTOMER_ACTIONS.value: ("#EAF4FF", "#1971C2"),
-    LaneKind.FRONTSTAGE.value: ("#E6FAF3", "#0CA678"),
-    LaneKind.BACKSTAGE.value: ("#E5F8FA", "#1098AD"),
-    LaneKind.SUPPORT.value: ("#F1F3F5", "#5C677D"),
-    LaneKind.SYSTEMS.value: ("#F8F0FC", "#AE3EC9"),
-    LaneKind.TEAM.value: ("#FFF4E6", "#E8590C"),
-}
-#: layer -> (strong colour, band tint)
-LAYER_COLORS: dict[str, tuple[str, str]] = {
-    Layer.JOURNEY.value: ("#4C6EF5", "#F7F8FF"),
-    Layer.BLUEPRINT.value: ("#0CA678", "#F3FBF8"),
-    Layer.PROCESS.value: ("#E8590C", "#FFF9F3"),
-}
-LINK_COLORS: dict[str, str] = {
-    "flow": "#5C677D",
-    "supports": "#0CA678",
-    "handoff": "#E8590C",
-    "triggers": "#7048E8",
-}
-INK = "#1F2937"
-MUTED = "#6B7280"
-GRID = "#E3E7EC"
+# the measure and the colours are part of the layout's API (see the docstring)
 
 LAYER_NAMES = {
     Layer.JOURNEY.value: "Customer journey",
@@ -122,86 +67,6 @@ SEPARATORS: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
         frozenset({"support", "systems"}),
     ),
 )
-
-
-# -- text measure ----------------------------------------------------------------------------
-
-
-class _Advances(dict[str, int]):
-    """Character -> advance in 1/1000 em; characters outside the table get ``_W_OTHER``."""
-
-    def __missing__(self, key: str) -> int:
-        return _W_OTHER
-
-
-_ADV_REGULAR = _Advances({chr(32 + i): w for i, w in enumerate(_W_REGULAR)})
-_ADV_BOLD = _Advances({chr(32 + i): w for i, w in enumerate(_W_BOLD)})
-
-
-def text_width(text: str, size: float, *, bold: bool = False) -> float:
-    """Width of one line of text at ``size`` points in DejaVu Sans (regular or bold)."""
-    table = _ADV_BOLD if bold else _ADV_REGULAR
-    return sum(map(table.__getitem__, text)) * size / 1000.0
-
-
-def elide(text: str, width: float, size: float, *, bold: bool = False) -> str:
-    """The text cut to fit ``width`` on one line, ending in an ellipsis when cut."""
-    if text_width(text, size, bold=bold) <= width:
-        return text
-    while text and text_width(text + ELLIPSIS, size, bold=bold) > width:
-        text = text[:-1]
-    return text.rstrip() + ELLIPSIS
-
-
-def _break_word(word: str, width: float, size: float, bold: bool) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for ch in word:
-        if current and text_width(current + ch, size, bold=bold) > width:
-            parts.append(current)
-            current = ch
-        else:
-            current += ch
-    if current:
-        parts.append(current)
-    return parts
-
-
-@lru_cache(maxsize=65536)
-def wrap_text(
-    text: str, width: float, size: float, *, bold: bool = False, max_lines: int = 0
-) -> tuple[str, ...]:
-    """Greedy word wrap into lines no wider than ``width``; the last kept line gets an
-    ellipsis when ``max_lines`` cuts the text. Empty text gives no lines."""
-    lines: list[str] = []
-    space = text_width(" ", size, bold=bold)
-    for paragraph in text.split("\n"):
-        current, current_w = "", 0.0
-        for word in paragraph.split():
-            word_w = text_width(word, size, bold=bold)
-            if current and current_w + space + word_w <= width:
-                current, current_w = f"{current} {word}", current_w + space + word_w
-                continue
-            if not current and word_w <= width:
-                current, current_w = word, word_w
-                continue
-            if current:
-                lines.append(current)
-            if word_w > width:
-                pieces = _break_word(word, width, size, bold)
-                lines.extend(pieces[:-1])
-                current = pieces[-1]
-                current_w = text_width(current, size, bold=bold)
-            else:
-                current, current_w = word, word_w
-        if current:
-            lines.append(current)
-    if max_lines and len(lines) > max_lines:
-        last = lines[max_lines - 1]
-        while last and text_width(last + ELLIPSIS, size, bold=bold) > width:
-            last = last[:-1]
-        lines = lines[: max_lines - 1] + [last.rstrip() + ELLIPSIS]
-    return tuple(lines)
 
 
 # -- geometry records -----------------------------------------------------------------------
