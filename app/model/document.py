@@ -288,18 +288,28 @@ class Document:
 
     def cards(self) -> list[Card]:
         """Every visible card."""
-        return [c for c in self._all("card") if self.is_visible("card", c.id)]
+        lanes, stages = self._alive_ids("lane"), self._alive_ids("stage")
+        return [c for c in self._all("card") if c.lane in lanes and c.stage in stages]  # type: ignore[attr-defined]
+
+    def _alive_ids(self, entity_type: str) -> set[str]:
+        return {e.id for e in self._all(entity_type)}
+
+    def _visible_card_ids(self) -> set[str]:
+        return {c.id for c in self.cards()}
 
     def links(self) -> list[Link]:
         """Every visible link."""
-        return [k for k in self._all("link") if self.is_visible("link", k.id)]
+        visible = self._visible_card_ids()
+        return [k for k in self._all("link") if k.source in visible and k.target in visible]  # type: ignore[attr-defined]
 
     def votes(self, card_id: str | None = None) -> list[Vote]:
-        return [
-            v
-            for v in self._all("vote")
-            if (card_id is None or v.card == card_id) and self.is_visible("vote", v.id)
-        ]
+        """Visible votes, of one card or of all."""
+        if card_id is not None:
+            if not self.is_visible("card", card_id):
+                return []
+            return [v for v in self._all("vote") if v.card == card_id]  # type: ignore[attr-defined]
+        visible = self._visible_card_ids()
+        return [v for v in self._all("vote") if v.card in visible]  # type: ignore[attr-defined]
 
     def entities(self, entity_type: str, *, include_deleted: bool = False) -> list[Entity]:
         """All known entities of one type, for exports and merges."""
