@@ -97,7 +97,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             context = tls_context(args.cert, args.key)
         except (OSError, ssl.SSLError) as exc:
             raise UserError(f"cannot use the certificate or key: {exc}") from None
-    logging.getLogger("app.sync").setLevel(logging.INFO)
     limits: dict[str, float] = {}
     if args.flush_rate is not None:
         if args.flush_rate <= 0:
@@ -107,6 +106,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         limits["max_changes_per_second"] = args.max_changes_per_second
     if args.change_burst is not None:
         limits["change_burst"] = args.change_burst
+    # only once the options are good: a refused command must leave logging as it was
+    logging.getLogger("app.sync").setLevel(logging.INFO)
     server = SyncServer(
         args.data,
         db_url=args.db,

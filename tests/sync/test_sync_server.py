@@ -641,6 +641,7 @@ def test_tokens_never_reach_the_logs(tmp_path: Path, caplog: pytest.LogCaptureFi
     import logging
 
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="app.sync")  # whatever an earlier test set
     caplog.set_level(logging.DEBUG, logger="app.sync.server.websockets")
     data = tmp_path / "server"
     room = create_room(data)
