@@ -28,7 +28,6 @@ from app.model.changes import (
 from app.model.clock import HybridClock, wall_ms
 from app.model.schema import (
     ENTITY_MODELS,
-    FIELDS,
     Card,
     Entity,
     InvalidValue,
@@ -320,10 +319,6 @@ class Document:
                 out.append(e)
         return out
 
-    def value_register(self, entity_type: str, entity_id: str, field: str) -> Register | None:
-        rec = self._records[entity_type].get(entity_id)
-        return rec.registers.get(field) if rec else None
-
     # -- changes -------------------------------------------------------------------
 
     def new_change(self, edits: Iterable[Edit], *, author: str | None = None) -> Change:
@@ -569,10 +564,6 @@ class Document:
         out.sort(key=lambda c: (c.stamp, c.entity_type, c.entity_id, c.field))
         return out
 
-    def restore_edits(self, conflict: Conflict) -> list[Edit]:
-        """Edits that put a conflict's value back (apply them with ``commit_resolving``)."""
-        return [(conflict.entity_type, conflict.entity_id, conflict.field, conflict.value)]
-
     def resolve(self, conflict: Conflict, *, restore: bool) -> Change:
         """Restore a lost value, or dismiss it keeping the current one; either closes it."""
         value = conflict.value if restore else conflict.current
@@ -611,10 +602,6 @@ class Document:
             "conflicts": len(self.conflicts()),
             "last_change": last[0] if last else None,
         }
-
-
-def entity_fields(entity_type: str) -> tuple[str, ...]:
-    return FIELDS[entity_type]
 
 
 __all__ = [

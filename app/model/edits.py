@@ -13,7 +13,6 @@ from app.model.document import Document, Edit, new_id
 from app.model.ranks import key_between
 from app.model.schema import (
     LAYER_OF_KIND,
-    Card,
     LaneKind,
     Layer,
     LinkKind,
@@ -322,8 +321,3 @@ def move_lane(doc: Document, lane_id: str, index: int) -> list[Edit]:
     others = [ln for ln in doc.lanes(lane.layer) if ln.id != lane_id]
     index = max(0, min(index, len(others)))
     return [("lane", lane_id, "rank", _rank_near([ln.rank for ln in others], index))]
-
-
-def card_layer(doc: Document, card: Card) -> str | None:
-    lane = doc.lane(card.lane)
-    return lane.layer if lane else None

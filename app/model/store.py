@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import StaticPool
 
-from app.model.changes import Change, Displaced, Record, Write
+from app.model.changes import Change, Displaced, Record
 from app.model.schema import ENTITY_MODELS
 
 #: the layout of the SQLite file; a file with a larger number is refused
@@ -272,10 +272,6 @@ class Store:
         with self._transaction():
             self._write_meta(values)
 
-    def meta_items(self, prefix: str) -> dict[str, str]:
-        rows = self._raw.execute("SELECT key, value FROM meta WHERE key LIKE ?", (prefix + "%",))
-        return dict(rows.fetchall())
-
     def _write_meta(self, values: dict[str, str]) -> None:
         cur = self._raw.cursor()
         cur.executemany(
@@ -505,9 +501,3 @@ class Store:
 
     def integrity_check(self) -> str:
         return str(self._raw.execute("PRAGMA integrity_check").fetchone()[0])
-
-
-def iter_writes(changes: Iterable[Change]) -> Iterator[tuple[Change, Write]]:
-    for change in changes:
-        for w in change.writes:
-            yield change, w
