@@ -31,9 +31,13 @@ from app.model.schema import (
 )
 
 PLURAL = {etype: etype + "s" for etype in ENTITY_ORDER}
-CSV_REQUIRED = ("stage", "lane", "title")
-CSV_OPTIONAL = (
+#: the card CSV's columns, as `cld export` writes them; import needs stage, lane and title
+CSV_COLUMNS = (
+    "id",
+    "stage",
     "layer",
+    "lane",
+    "title",
     "kind",
     "notes",
     "owner",
@@ -43,6 +47,8 @@ CSV_OPTIONAL = (
     "cost",
     "tags",
 )
+CSV_REQUIRED = ("stage", "lane", "title")
+CSV_OPTIONAL = tuple(c for c in CSV_COLUMNS if c not in CSV_REQUIRED and c != "id")
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 
 
@@ -352,23 +358,8 @@ def import_cards_csv(doc: Document, text: str) -> int:
 def export_cards_csv(doc: Document) -> str:
     """Every visible card as a CSV row, in board order (re-importable)."""
     out = io.StringIO()
-    columns = [
-        "id",
-        "stage",
-        "layer",
-        "lane",
-        "title",
-        "kind",
-        "notes",
-        "owner",
-        "channel",
-        "sentiment",
-        "duration_hours",
-        "cost",
-        "tags",
-    ]
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow(CSV_COLUMNS)
     for lane in doc.lanes():
         for stage in doc.stages():
             for c in doc.cards_in(lane.id, stage.id):
