@@ -7,7 +7,6 @@ says moved. It never changes the model; gestures go through ``BoardEditor``.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ from app.canvas.items import (
 )
 from app.canvas.items.curves import SeparatorChipItem
 from app.model.document import Document, DocumentEvent
+from app.model.gcpause import gc_paused
 from app.model.layout import BoardLayout, BoardLayouter, LayoutDelta
 
 if TYPE_CHECKING:
@@ -146,13 +146,8 @@ class BoardScene(QGraphicsScene):
     # -- building -----------------------------------------------------------------------
 
     def _build(self) -> None:
-        paused = gc.isenabled()
-        gc.disable()  # 10,000 items and their wrappers: no point scanning them mid-build
-        try:
+        with gc_paused():  # 10,000 items and their wrappers: no point scanning them mid-build
             self._build_items()
-        finally:
-            if paused:
-                gc.enable()
 
     def _build_items(self) -> None:
         lay = self.layout

@@ -83,6 +83,8 @@ View = tuple[float, float, float, float]  # x0, y0, x1, y1 in board units
 
 
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_EMOTIONS = LaneKind.EMOTIONS.value
+_DECISION = CardKind.DECISION.value
 
 
 def is_rtl(text: str) -> bool:
@@ -450,8 +452,12 @@ def _card_form(c: Canvas, b: CardBox) -> str:
 
 def _draw_card_shapes(c: Canvas, cards: list[CardBox]) -> None:
     """Card bodies, accent bars and vote dots: one form placement per card."""
-    names = [_card_form(c, b) for b in cards]
-    for b, name in zip(cards, names, strict=True):
+    forms: dict[tuple[object, ...], str] = {}  # what a card looks like -> its form
+    for b in cards:
+        look = (b.w, b.h, b.lane_kind, b.color, b.kind, b.sentiment)
+        name = forms.get(look)
+        if name is None:
+            name = forms[look] = _card_form(c, b)
         c.addLiteral(f"q 1 0 0 1 {b.x:.2f} {-(b.y + b.h):.2f} cm")
         c.doForm(name)
         c.addLiteral("Q")
@@ -465,13 +471,15 @@ def _card_text(t: object, cards: list[CardBox], o: LayoutOptions) -> None:
     size, lh, pad = o.title_size, o.title_line_height, o.card_padding
     t.setFont(FONT, size)
     t.setFillColor(rgb(INK))
+    # one search over every line: most boards have no right-to-left text to look for per line
+    rtl = _RTL.search("\n".join(line for b in cards for line in b.lines)) is not None
     for b in cards:
-        if b.lane_kind == LaneKind.EMOTIONS.value:
+        if b.lane_kind == _EMOTIONS:
             x, y = 22.0, (b.h - len(b.lines) * lh) / 2 + lh - 4
         else:
-            x, y = pad + (8 if b.kind == CardKind.DECISION.value else 2), pad + lh - 4
+            x, y = pad + (8 if b.kind == _DECISION else 2), pad + lh - 4
         for line in b.lines:
-            if _RTL.search(line):  # right-to-left lines start at the card's right edge
+            if rtl and _RTL.search(line):  # right-to-left lines start at the card's right edge
                 line = visual(line)
                 t.setTextOrigin(
                     b.x + b.w - pad - pdfmetrics.stringWidth(line, FONT, size), -(b.y + y)
@@ -484,8 +492,8 @@ def _card_text(t: object, cards: list[CardBox], o: LayoutOptions) -> None:
     t.setFont(FONT, footer_size)
     t.setFillColor(rgb(MUTED))
     for b in cards:
-        if b.footer and b.lane_kind != LaneKind.EMOTIONS.value:
-            x = pad + (8 if b.kind == CardKind.DECISION.value else 2)
+        if b.footer and b.lane_kind != _EMOTIONS:
+            x = pad + (8 if b.kind == _DECISION else 2)
             room = b.w - x - pad - (min(b.votes, 5) * 9 + 6 if b.votes else 0)
             t.setTextOrigin(b.x + x, -(b.y + b.h - 8))
             t.textOut(visual(_fit(b.footer, room, footer_size)))
@@ -544,8 +552,12 @@ def search_titles(layout: BoardLayout, doc: Document) -> dict[str, str]:
     """Titles the visible text does not hold as typed: cut short with an ellipsis, or in a
     right-to-left script (drawn in visual order). They go into the text layer invisibly."""
     titles = {}
+    boxes = layout.cards.values()
+    rtl = _RTL.search("\n".join(line for b in boxes for line in b.lines)) is not None
     for cid, b in layout.cards.items():
-        if b.lines and (b.lines[-1].endswith("…") or any(_RTL.search(line) for line in b.lines)):
+        if b.lines and (
+            b.lines[-1].endswith("…") or (rtl and any(_RTL.search(line) for line in b.lines))
+        ):
             card = doc.card(cid)
             if card is not None:
                 titles[cid] = card.title

@@ -116,6 +116,9 @@ class Document:
                     self.clock.observe(reg.stamp)
         self._observers: list[Callable[[DocumentEvent], None]] = []
         self._cache: dict[tuple[str, str], Entity] = {}
+        # lists and id sets read from the records (alive entities, visible cards...), kept
+        # until the next change: layout, analysis and export each ask for them several times
+        self._derived: dict[str, Any] = {}
         self._cells: dict[tuple[str, str], list[str]] | None = None
         self._card_cell: dict[str, tuple[str, str]] = {}
         self._dirty_cells: set[tuple[str, str]] = set()
@@ -195,12 +198,17 @@ class Document:
         return entity
 
     def _all(self, entity_type: str) -> list[Any]:
-        out = []
-        # sorted ids: every replica lists the same entities in the same order
-        for eid in sorted(self._records[entity_type]):
-            e = self.get(entity_type, eid)
-            if e is not None and not e.deleted:
-                out.append(e)
+        """Alive entities of one type by id (shared: callers must not change the list)."""
+        key = f"all:{entity_type}"
+        out = self._derived.get(key)
+        if out is None:
+            out = []
+            # sorted ids: every replica lists the same entities in the same order
+            for eid in sorted(self._records[entity_type]):
+                e = self.get(entity_type, eid)
+                if e is not None and not e.deleted:
+                    out.append(e)
+            self._derived[key] = out
         return out
 
     def stages(self) -> list[Stage]:
@@ -287,14 +295,24 @@ class Document:
 
     def cards(self) -> list[Card]:
         """Every visible card."""
-        lanes, stages = self._alive_ids("lane"), self._alive_ids("stage")
-        return [c for c in self._all("card") if c.lane in lanes and c.stage in stages]  # type: ignore[attr-defined]
+        return list(self._visible_cards())
+
+    def _visible_cards(self) -> list[Card]:
+        out = self._derived.get("cards")
+        if out is None:
+            lanes, stages = self._alive_ids("lane"), self._alive_ids("stage")
+            out = [c for c in self._all("card") if c.lane in lanes and c.stage in stages]
+            self._derived["cards"] = out
+        return out  # type: ignore[no-any-return]
 
     def _alive_ids(self, entity_type: str) -> set[str]:
         return {e.id for e in self._all(entity_type)}
 
     def _visible_card_ids(self) -> set[str]:
-        return {c.id for c in self.cards()}
+        ids = self._derived.get("card_ids")
+        if ids is None:
+            ids = self._derived["card_ids"] = {c.id for c in self._visible_cards()}
+        return ids  # type: ignore[no-any-return]
 
     def links(self) -> list[Link]:
         """Every visible link."""
@@ -523,6 +541,7 @@ class Document:
         return event
 
     def _cache_invalidate(self, changed: dict[str, set[str]]) -> None:
+        self._derived.clear()
         for etype, ids in changed.items():
             for eid in ids:
                 self._cache.pop((etype, eid), None)

@@ -33,13 +33,13 @@ have a fixed height; their cards sit at the height of their sentiment (+2 at the
 from __future__ import annotations
 
 import bisect
-import gc
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.model.document import Document
+from app.model.gcpause import gc_paused
 from app.model.palette import GRID, INK, LAYER_COLORS, LINK_COLORS, MUTED, PALETTE  # noqa: F401
 from app.model.schema import LaneKind, Layer
 from app.model.text import ELLIPSIS, FONT_FAMILY, elide, text_width, wrap_text  # noqa: F401
@@ -133,8 +133,13 @@ class LaneBand:
     label: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class CardBox:
+class CardBox(NamedTuple):
+    """One card's box in board units and what it shows.
+
+    A named tuple, not a frozen dataclass: a layout makes one per card, and a tuple is made
+    five times faster (2,000 cards: 2 ms instead of 10).
+    """
+
     id: str
     lane: str
     stage: str
@@ -292,12 +297,18 @@ def _fmt_hours(hours: float) -> str:
     return f"{hours:.3g} h"
 
 
-def card_footer(card: Any, lane_kind: str) -> str:
-    """The one line a card shows under its title: channel, or owner and duration."""
+_TEAM = LaneKind.TEAM.value
+_POINTED = frozenset({"decision", "handoff"})  # card kinds drawn with pointed ends
+_WORK = frozenset({"step", "decision", "handoff"})  # card kinds that show owner and duration
+
+
+def card_footer(card: Any, team: bool) -> str:
+    """The one line a card shows under its title: channel, then owner and duration for work
+    (steps, decisions, hand-offs) and for any card in a team's lane (``team``)."""
     parts: list[str] = []
     if card.channel:
         parts.append(card.channel)
-    if lane_kind == LaneKind.TEAM.value or card.kind in ("step", "decision", "handoff"):
+    if team or card.kind in _WORK:
         if card.owner:
             parts.append(card.owner)
         if card.duration_hours is not None:
@@ -356,14 +367,8 @@ class BoardLayouter:
     # -- full pass ------------------------------------------------------------------------
 
     def _full(self) -> None:
-        # tens of thousands of small objects: the cyclic GC would scan them over and over
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():  # tens of thousands of small objects, all kept
             self._full_pass()
-        finally:
-            if paused:
-                gc.enable()
 
     def _full_pass(self) -> None:
         doc, o = self.doc, self.options
@@ -469,45 +474,44 @@ class BoardLayouter:
                     )
                 )
             return o.emotion_lane_height, boxes
-        y = o.cell_padding
+        # the loop runs once per card: what it reads from the options is read once here
+        pad, gap, card_w = o.cell_padding, o.card_gap, o.card_width
+        text_w = card_w - 2 * o.card_padding
+        size, max_lines, line_h = o.title_size, o.title_max_lines, o.title_line_height
+        footer_size, footer_h, min_h = o.footer_size, o.footer_height, o.min_card_height
+        bare_h = 2 * o.card_padding
+        team = kind == _TEAM
+        votes_of = self._votes.get
+        y = pad
         row_h = 0.0
         for i, card in enumerate(cards):
             if card is None:
                 continue
             col = i % cols
             if col == 0 and i:
-                y += row_h + o.card_gap
+                y += row_h + gap
                 row_h = 0.0
             # decisions and hand-offs give up some width to their pointed ends and badge
-            inset = 16 if card.kind in ("decision", "handoff") else 0
-            lines = wrap_text(
-                card.title,
-                o.card_width - 2 * o.card_padding - inset,
-                o.title_size,
-                max_lines=o.title_max_lines,
-            )
-            votes = self._votes.get(card.id, 0)
-            footer = elide(
-                card_footer(card, kind),
-                o.card_width
-                - 2 * o.card_padding
-                - inset
-                - (min(votes, 5) * 9 + 20 if votes else 0),
-                o.footer_size,
-            )
-            h = 2 * o.card_padding + max(1, len(lines)) * o.title_line_height
+            inset = 16 if card.kind in _POINTED else 0
+            lines = wrap_text(card.title, text_w - inset, size, max_lines=max_lines)
+            votes = votes_of(card.id, 0)
+            footer = card_footer(card, team)
+            if footer:
+                room = text_w - inset - (min(votes, 5) * 9 + 20 if votes else 0)
+                footer = elide(footer, room, footer_size)
+            h = bare_h + (len(lines) or 1) * line_h
             if footer or votes:
-                h += o.footer_height
-            h = max(h, o.min_card_height)
-            x = o.cell_padding + col * (o.card_width + o.card_gap)
+                h += footer_h
+            if h < min_h:
+                h = min_h
             boxes.append(
                 CardBox(
                     card.id,
                     lane_id,
                     stage_id,
-                    x,
+                    pad + col * (card_w + gap),
                     y,
-                    o.card_width,
+                    card_w,
                     h,
                     lines,
                     footer,
@@ -518,7 +522,8 @@ class BoardLayouter:
                     card.color,
                 )
             )
-            row_h = max(row_h, h)
+            if h > row_h:
+                row_h = h
         height = y + row_h + o.cell_padding if boxes else 0.0
         return max(height, o.min_lane_height), boxes
 
