@@ -5,11 +5,19 @@ process lanes by name or team (else new team lanes); tasks and gateways become c
 stage column their diagram position falls in (the stage groups our export writes, else the
 board's stages spread over the diagram's width); sequence flows become links, passing
 through events and other nodes that are not cards.
+
+Importing is repeatable: a task our export wrote (``Activity_<card id>``) comes back onto
+that card, and a task drawn in a BPMN tool gets an id made from the file's and the task's
+ids, so importing the same file again (after editing it in Camunda, say) updates the cards it
+made instead of adding them twice. Fields the BPMN file does not carry (channel, tags,
+colour, votes) are left as they are on the board.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +106,7 @@ class BpmnModel:
         default_factory=list
     )  # source, target, name, cld kind
     columns: list[tuple[str, Box]] = field(default_factory=list)  # stage groups, left to right
+    source: str = ""  # the id of the file's <definitions>: BPMN tools keep it per diagram
 
 
 def _local(el: etree._Element) -> str:
@@ -136,7 +145,7 @@ def parse(path: Path) -> BpmnModel:
     pool_names = {
         el.get("processRef", ""): el.get("name", "") for el in root.iter(q(MODEL_NS, "participant"))
     }
-    model = BpmnModel()
+    model = BpmnModel(source=root.get("id", ""))
     for process in processes:
         _read_process(process, pool_names.get(process.get("id", ""), ""), shapes, model)
     model.columns = _stage_columns(root, shapes)
@@ -314,7 +323,8 @@ def import_bpmn(doc: Document, path: Path) -> str:
         edits += _with_rank(lane_edits, rank)
         lane_by_name[name.casefold()] = lid
 
-    # cards, ordered by x inside each cell, after what the cell already holds
+    # cards, ordered by x inside each cell, after what the cell already holds; a card this
+    # file brought in before is updated in place, and keeps its rank if it stays in its cell
     placed: dict[tuple[str, str], list[BpmnNode]] = {}
     for node in cards:
         key = (
@@ -323,18 +333,34 @@ def import_bpmn(doc: Document, path: Path) -> str:
         )
         placed.setdefault(key, []).append(node)
     card_ids: dict[str, str] = {}
+    added = updated = 0
     for (lane_id, stage_id), nodes in placed.items():
         nodes.sort(key=lambda n: (n.box.x if n.box else math.inf, n.box.y if n.box else 0.0))
         cell = doc.cards_in(lane_id, stage_id)
-        ranks = keys_after(cell[-1].rank if cell else None, len(nodes))
-        for node, rank in zip(nodes, ranks, strict=True):
+        staying = {c.id for c in cell}
+        arriving = [n for n in nodes if _card_id(doc, model, n) not in staying]
+        ranks = iter(keys_after(cell[-1].rank if cell else None, len(arriving)))
+        for node in nodes:
+            cid = card_ids[node.xml_id] = _card_id(doc, model, node)
             values = _card_fields(node)
-            values.update(lane=lane_id, stage=stage_id, rank=rank)
-            cid, card_edits = create("card", values)
-            edits += card_edits
-            card_ids[node.xml_id] = cid
+            values.update(lane=lane_id, stage=stage_id)
+            if cid not in staying:
+                values["rank"] = next(ranks)
+            old = doc.card(cid)
+            if old is None:
+                edits += create("card", values, entity_id=cid)[1]
+                added += 1
+                continue
+            if not node.notes:
+                values.pop("notes")  # notes written on the board stay unless the file has some
+            if old.deleted:
+                values["deleted"] = False
+            changes = [("card", cid, f, v) for f, v in values.items() if getattr(old, f) != v]
+            edits += changes
+            updated += bool(changes)
 
     lane_of_card = {card_ids[n.xml_id]: n.lane.casefold() for n in cards}
+    existing = {(k.source, k.target): k for k in doc.links()}
     flows = _reachable_cards(model)
     for src, tgt, name, kind in flows:
         s, t = card_ids[src], card_ids[tgt]
@@ -344,17 +370,42 @@ def import_bpmn(doc: Document, path: Path) -> str:
                 if lane_of_card[s] != lane_of_card[t]
                 else LinkKind.FLOW.value
             )
-        _kid, link_edits = create(
-            "link", {"source": s, "target": t, "kind": kind, "label": name[:MAX_NAME]}
-        )
-        edits += link_edits
-    doc.commit(edits)
+        values = {"source": s, "target": t, "kind": kind, "label": name[:MAX_NAME]}
+        link = existing.get((s, t))
+        if link is None:
+            edits += create("link", values, entity_id=_derived_id("k", s, t))[1]
+        elif link.kind in (LinkKind.FLOW.value, LinkKind.HANDOFF.value):
+            # a sequence flow is a flow or hand-off: links of other kinds are left alone
+            edits += [("link", link.id, f, v) for f, v in values.items() if getattr(link, f) != v]
+    if edits:
+        doc.commit(edits)
 
     gateways = sum(n.tag in GATEWAY_TAGS for n in cards)
+    again = f"; {added} cards new, {updated} updated" if added < len(cards) else ""
+    if not edits:
+        again = "; the board already had all of it, nothing changed"
     return (
         f"imported {Path(path).name}: {len(cards) - gateways} tasks, {gateways} gateways, "
-        f"{len(flows)} flows into {len(model.lanes)} process lanes ({len(new_lanes)} new)"
+        f"{len(flows)} flows into {len(model.lanes)} process lanes ({len(new_lanes)} new){again}"
     )
+
+
+#: the ids our export gives the nodes of cards (app/export/bpmn.py)
+_OWN_NODE = re.compile(r"^(?:Activity|Gateway)_(c-[0-9A-Za-z_.-]+)$")
+
+
+def _card_id(doc: Document, model: BpmnModel, node: BpmnNode) -> str:
+    """The card a task or gateway comes onto: the board's own card when our export wrote
+    the node, else one id per (file, node), the same every time that file is imported."""
+    own = _OWN_NODE.match(node.xml_id)
+    if own and doc.card(own.group(1)) is not None:
+        return own.group(1)
+    return _derived_id("c", model.source, node.xml_id)
+
+
+def _derived_id(prefix: str, *parts: str) -> str:
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
+    return f"{prefix}-{digest}"
 
 
 def _unseen(names: list[str], known: dict[str, str]) -> list[str]:

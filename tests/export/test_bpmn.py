@@ -219,6 +219,66 @@ def test_import_of_a_modeler_drawing_places_cards_in_lanes_and_stages(tmp_path: 
     assert links[("Discount needed?", "Issue invoice")].kind == "flow"  # through the event
 
 
+def test_importing_a_modeler_file_again_updates_its_cards_instead_of_doubling_them(
+    tmp_path: Path,
+) -> None:
+    """The same file twice changes nothing; edited in the modeler, it updates the same cards."""
+    doc = build_board(tmp_path / "a.cld")
+    src = tmp_path / "renewals.bpmn"
+    src.write_text(CAMUNDA_STYLE, encoding="utf-8")
+    import_bpmn(doc, src)
+    cards_before = {c.id: c.title for c in doc.cards()}
+    links_before = {k.id for k in doc.links()}
+    changes = doc.store.change_count()
+    message = import_bpmn(doc, src)
+    assert "nothing changed" in message
+    assert doc.store.change_count() == changes
+    assert {c.id: c.title for c in doc.cards()} == cards_before
+    assert {k.id for k in doc.links()} == links_before
+    # renamed in the modeler and moved to the Sales lane: the same card, updated
+    quote = next(c for c in doc.cards() if c.title == "Send renewal quote")
+    doc.commit([("card", quote.id, "channel", "Email"), ("card", quote.id, "tags", ["q4"])])
+    edited = CAMUNDA_STYLE.replace('name="Send renewal quote"', 'name="Send the renewal quote"')
+    edited = edited.replace("<bpmn:flowNodeRef>T2</bpmn:flowNodeRef>", "").replace(
+        "<bpmn:flowNodeRef>T1</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>T1</bpmn:flowNodeRef><bpmn:flowNodeRef>T2</bpmn:flowNodeRef>",
+    )
+    src.write_text(edited, encoding="utf-8")
+    message = import_bpmn(doc, src)
+    assert "0 cards new, 2 updated" in message
+    assert len(doc.cards()) == len(cards_before)
+    again = doc.card(quote.id)
+    assert again.title == "Send the renewal quote"
+    assert (again.channel, again.tags) == ("Email", ["q4"])  # what BPMN does not carry stays
+    invoice = next(c for c in doc.cards() if c.title == "Issue invoice")
+    assert doc.lane(invoice.lane).name == "Sales"
+    assert {k.id for k in doc.links()} == links_before
+
+
+def test_a_process_exported_edited_and_imported_back_updates_the_board_in_place(
+    tmp_path: Path,
+) -> None:
+    """Export, rename a task in the BPMN file, import into the same board: no duplicates."""
+    doc = build_board(tmp_path / "a.cld")
+    sign = next(c for c in doc.cards() if c.title == "Sign contract")
+    doc.commit([("card", sign.id, "color", "#FFE066")])
+    out = tmp_path / "process.bpmn"
+    export_bpmn(doc, out)
+    before = {c.id for c in doc.cards()}
+    links = {(k.source, k.target, k.kind) for k in doc.links()}
+    text = out.read_text(encoding="utf-8").replace('name="Sign contract"', 'name="Sign the MSA"')
+    out.write_text(text, encoding="utf-8")
+    import_bpmn(doc, out)
+    assert {c.id for c in doc.cards()} == before
+    signed = doc.card(sign.id)
+    assert (signed.title, signed.color, signed.notes) == (
+        "Sign the MSA",
+        "#FFE066",
+        "Legal reviews the MSA",
+    )
+    assert {(k.source, k.target, k.kind) for k in doc.links()} == links
+
+
 def test_import_refuses_files_that_are_not_bpmn(tmp_path: Path) -> None:
     """XML of another kind and non-XML both give a clear BpmnError and change nothing."""
     doc = build_board(tmp_path / "a.cld")
