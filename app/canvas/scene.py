@@ -33,6 +33,7 @@ from app.canvas.items.curves import SeparatorChipItem
 from app.model.document import Document, DocumentEvent
 from app.model.gcpause import gc_paused
 from app.model.layout import BoardLayout, BoardLayouter, LayoutDelta
+from app.model.text import plural
 
 if TYPE_CHECKING:
     from app.canvas.interactions import BoardEditor
@@ -222,8 +223,12 @@ class BoardScene(QGraphicsScene):
 
     def _subtitle(self) -> str:
         lay = self.layout
-        return (
-            f"{len(lay.cards)} cards \u00b7 {len(lay.links)} links \u00b7 {len(lay.stages)} stages"
+        return " \u00b7 ".join(
+            (
+                plural(len(lay.cards), "card"),
+                plural(len(lay.links), "link"),
+                plural(len(lay.stages), "stage"),
+            )
         )
 
     def _rebuild_curves(self) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QPen
 
 from app.model import palette
 from app.model.palette import GRID, INK, LAYER_COLORS, LINK_COLORS, MUTED, PALETTE
-from app.model.text import FONT_FAMILY
+from app.model.text import FALLBACK_FAMILY, FONT_FAMILY
 
 
 def resources_dir() -> Path:
@@ -26,12 +26,14 @@ _fonts_loaded = False
 
 
 def load_fonts() -> None:
-    """Register the bundled DejaVu Sans so the screen measures text as the layout does."""
+    """Register the bundled fonts: DejaVu Sans, so the screen measures text as the layout
+    does, and Droid Sans Fallback for the Chinese, Japanese and Korean it lacks (the poster
+    embeds the same two, so a CJK title looks alike on screen and on paper)."""
     global _fonts_loaded
     if _fonts_loaded:
         return
     _fonts_loaded = True
-    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DroidSansFallback.ttf"):
         path = resources_dir() / "fonts" / name
         if path.is_file():
             QFontDatabase.addApplicationFont(str(path))
@@ -41,6 +43,8 @@ def load_fonts() -> None:
 def font(pixel_size: float, *, bold: bool = False) -> QFont:
     """DejaVu Sans at a pixel size (layout sizes are pixels at 100 %)."""
     f = QFont(FONT_FAMILY)
+    # a glyph DejaVu Sans lacks comes from the next family, not whatever fontconfig finds
+    f.setFamilies([FONT_FAMILY, FALLBACK_FAMILY])
     f.setPixelSize(max(1, round(pixel_size)))
     f.setBold(bold)
     f.setHintingPreference(QFont.HintingPreference.PreferNoHinting)

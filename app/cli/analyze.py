@@ -20,6 +20,7 @@ from app.model.metrics import (
     is_metrics_header,
     read_header,
 )
+from app.model.text import plural
 
 
 def register(subparsers: Any) -> None:
@@ -96,16 +97,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 # -- the readable report -------------------------------------------------------------
 
 
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
-
-
 def report(analysis: Analysis, board: Board, *, name: str = "") -> str:
     """The analysis in words, grouped by finding, with card titles and stage names."""
     stage_names = {s.id: s.name for s in board.stages}
     lines = [
-        f"Analysis of {name or 'the design'}: {_plural(len(board.stages), 'stage')}, "
-        f"{_plural(len(board.cards), 'card')}, {_plural(len(board.links), 'link')}",
+        f"Analysis of {name or 'the design'}: {plural(len(board.stages), 'stage')}, "
+        f"{plural(len(board.cards), 'card')}, {plural(len(board.links), 'link')}",
     ]
     items: dict[str, list[str]] = {k: [] for k in KEYS}
     for f in findings(analysis, board):
@@ -152,7 +149,7 @@ def report(analysis: Analysis, board: Board, *, name: str = "") -> str:
         good="No process step loops back on itself.",
     )
     path = analysis.critical_path
-    count = f"{path.hours:g} h over {_plural(len(path.cards), 'step')}" if path.cards else "none"
+    count = f"{path.hours:g} h over {plural(len(path.cards), 'step')}" if path.cards else "none"
     body = items["critical_path"]
     if path.cards:
         cards = {c.id: c for c in board.cards}
@@ -195,7 +192,7 @@ def report(analysis: Analysis, board: Board, *, name: str = "") -> str:
             f"{stage_names.get(sid, sid)}: {counts['journey']} journey, "
             f"{counts['blueprint']} blueprint, {counts['process']} process{mark}"
         )
-    section("coverage", _plural(len(thin), "thin stage"), body, good="There are no stages.")
+    section("coverage", plural(len(thin), "thin stage"), body, good="There are no stages.")
     section(
         "pains_without_opportunity",
         str(len(analysis.pains_without_opportunity)),

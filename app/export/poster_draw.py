@@ -9,17 +9,25 @@ one text object, which is what keeps a 2,000-card board fast to write.
 from __future__ import annotations
 
 import math
-import re
-import sys
 from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 
 from reportlab.lib.colors import Color, HexColor
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from app.export.poster_text import (
+    _RTL,
+    FONT,
+    FONT_BOLD,
+    arabic_reshaper,
+    get_display,
+    needs_fallback,
+    register_fonts,
+    string_width,
+    text_out,
+    visual,
+)
 from app.model.document import Document
 from app.model.layout import (
     GRID,
@@ -35,16 +43,6 @@ from app.model.layout import (
 )
 from app.model.palette import SENTIMENT_COLORS, VOTE_DOT
 from app.model.schema import CardKind, LaneKind
-
-try:  # right-to-left scripts: letters joined (Arabic) and put in visual order
-    import arabic_reshaper
-    from bidi import get_display
-except ImportError:  # pragma: no cover - without them RTL text prints in logical order
-    arabic_reshaper = None
-
-FONT = "DejaVuSans"
-FONT_BOLD = "DejaVuSans-Bold"
-FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
 
 CARD_BORDER = "#CBD2DA"
 # the same values as app/canvas/theme.py (which Qt-free code cannot import)
@@ -82,34 +80,8 @@ LINK_DASH: dict[str, tuple[float, ...]] = {"handoff": (4.0, 2.0), "triggers": (1
 View = tuple[float, float, float, float]  # x0, y0, x1, y1 in board units
 
 
-_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _EMOTIONS = LaneKind.EMOTIONS.value
 _DECISION = CardKind.DECISION.value
-
-
-def is_rtl(text: str) -> bool:
-    return _RTL.search(text) is not None
-
-
-def visual(text: str) -> str:
-    """A line of text as PDF draws it: Hebrew and Arabic reordered (and Arabic joined)."""
-    if arabic_reshaper is None or not _RTL.search(text):
-        return text
-    return str(get_display(arabic_reshaper.reshape(text)))
-
-
-def fonts_dir() -> Path:
-    """resources/fonts, in a checkout or inside a PyInstaller bundle."""
-    base = getattr(sys, "_MEIPASS", None)
-    root = Path(base) if base else Path(__file__).resolve().parents[2]
-    return root / "resources" / "fonts"
-
-
-@cache
-def register_fonts() -> None:
-    """Register DejaVu Sans with reportlab once; subsets are embedded in every PDF."""
-    for name, filename in FONT_FILES.items():
-        pdfmetrics.registerFont(TTFont(name, str(fonts_dir() / filename)))
 
 
 @cache
@@ -241,7 +213,7 @@ def _band_text(t: object, layout: BoardLayout) -> None:
         t.setFont(FONT_BOLD, o.header_size)
         t.setFillColor(rgb(INK))
         t.setTextOrigin(s.x + o.cell_padding, -(o.header_height * 0.36 + o.header_size + 6))
-        t.textOut(visual(s.label[0]) if s.label else "")
+        text_out(t, visual(s.label[0]) if s.label else "", FONT_BOLD, o.header_size)
     # lane names with their kind underneath
     x = o.layer_strip_width + o.cell_padding
     for lane in layout.lanes:
@@ -250,7 +222,7 @@ def _band_text(t: object, layout: BoardLayout) -> None:
         y = lane.y + o.cell_padding
         for line in lane.label:
             t.setTextOrigin(x, -(y + (o.label_line_height + CAP * o.label_size) / 2))
-            t.textOut(visual(line))
+            text_out(t, visual(line), FONT_BOLD, o.label_size)
             y += o.label_line_height
         kind = KIND_LABELS.get(lane.kind, lane.kind)
         if lane.kind == LaneKind.TEAM.value and lane.team and lane.team != lane.name:
@@ -471,8 +443,11 @@ def _card_text(t: object, cards: list[CardBox], o: LayoutOptions) -> None:
     size, lh, pad = o.title_size, o.title_line_height, o.card_padding
     t.setFont(FONT, size)
     t.setFillColor(rgb(INK))
-    # one search over every line: most boards have no right-to-left text to look for per line
-    rtl = _RTL.search("\n".join(line for b in cards for line in b.lines)) is not None
+    # one search over every line: most boards have no right-to-left or CJK text to look
+    # for line by line
+    every_line = "\n".join(line for b in cards for line in b.lines)
+    rtl = _RTL.search(every_line) is not None
+    cjk = needs_fallback((every_line, *(b.footer for b in cards)))
     for b in cards:
         if b.lane_kind == _EMOTIONS:
             x, y = 22.0, (b.h - len(b.lines) * lh) / 2 + lh - 4
@@ -481,12 +456,13 @@ def _card_text(t: object, cards: list[CardBox], o: LayoutOptions) -> None:
         for line in b.lines:
             if rtl and _RTL.search(line):  # right-to-left lines start at the card's right edge
                 line = visual(line)
-                t.setTextOrigin(
-                    b.x + b.w - pad - pdfmetrics.stringWidth(line, FONT, size), -(b.y + y)
-                )
+                t.setTextOrigin(b.x + b.w - pad - string_width(line, FONT, size), -(b.y + y))
             else:
                 t.setTextOrigin(b.x + x, -(b.y + y))
-            t.textOut(line)
+            if cjk:
+                text_out(t, line, FONT, size)
+            else:
+                t.textOut(line)
             y += lh
     footer_size = getattr(o, "footer_size", 9.5)
     t.setFont(FONT, footer_size)
@@ -496,7 +472,7 @@ def _card_text(t: object, cards: list[CardBox], o: LayoutOptions) -> None:
             x = pad + (8 if b.kind == _DECISION else 2)
             room = b.w - x - pad - (min(b.votes, 5) * 9 + 6 if b.votes else 0)
             t.setTextOrigin(b.x + x, -(b.y + b.h - 8))
-            t.textOut(visual(_fit(b.footer, room, footer_size)))
+            text_out(t, visual(_fit(b.footer, room, footer_size)), FONT, footer_size)
 
 
 def _draw_votes(c: Canvas, cards: list[CardBox]) -> None:
@@ -522,9 +498,9 @@ def _draw_votes(c: Canvas, cards: list[CardBox]) -> None:
 
 
 def _fit(text: str, width: float, size: float) -> str:
-    if pdfmetrics.stringWidth(text, FONT, size) <= width:
+    if string_width(text, FONT, size) <= width:
         return text
-    while text and pdfmetrics.stringWidth(text + "…", FONT, size) > width:
+    while text and string_width(text + "…", FONT, size) > width:
         text = text[:-1]
     return text + "…"
 
@@ -544,7 +520,7 @@ def _hidden_titles(t: object, cards: list[CardBox], titles: dict[str, str], size
                 # search); unjoined letters so a search for the plain letters finds it
                 title = str(get_display(title))
             t.setTextOrigin(b.x, -(b.y + size))
-            t.textOut(title)
+            text_out(t, title, FONT, size)
     t.setTextRenderMode(0)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-from app.export import poster_draw as draw
+from app.export import poster_text as draw
 from app.model.analysis import HEADINGS, analyze_board, findings, snapshot
 from app.model.document import Document
 
@@ -83,7 +83,7 @@ def draw_findings_pages(
 
     c.setFillColorRGB(*INK)
     c.setFont(draw.FONT_BOLD, 20 * unit)
-    c.drawString(margin, y - 20 * unit, f"{name}: lifecycle analysis")
+    draw.draw_string(c, margin, y - 20 * unit, draw.visual(f"{name}: lifecycle analysis"))
     y -= 34 * unit
     c.setFont(draw.FONT, small)
     c.setFillColorRGB(*MUTED)
@@ -114,7 +114,7 @@ def draw_findings_pages(
                     c.setFont(draw.FONT, body)
                 if i == 0:
                     c.drawString(margin, y, "•")
-                c.drawString(margin + 14 * unit, y, part)
+                draw.draw_string(c, margin + 14 * unit, y, draw.visual(part))
                 y -= lead
         y -= lead
     return pages

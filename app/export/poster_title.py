@@ -13,15 +13,13 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from app.export.paper import MM
-from app.export.poster_draw import (
+from app.export.poster_draw import KIND_LABELS, LINK_DASH, LINK_LABELS, card_colors, rgb
+from app.export.poster_text import (
     FONT,
     FONT_BOLD,
-    KIND_LABELS,
-    LINK_DASH,
-    LINK_LABELS,
-    card_colors,
+    draw_string,
     register_fonts,
-    rgb,
+    string_width,
     visual,
 )
 from app.model.document import Document
@@ -44,9 +42,9 @@ def _tint(hex_code: str, strength: float) -> Color:
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
-    if stringWidth(text, font, size) <= width:
+    if string_width(text, font, size) <= width:
         return text
-    while text and stringWidth(text + "…", font, size) > width:
+    while text and string_width(text + "…", font, size) > width:
         text = text[:-1]
     return text + "…" if text else ""
 
@@ -105,8 +103,8 @@ class TitleBlock:
 
     def _left_width(self, unit: float) -> float:
         name, body, _row = self._sizes(unit)
-        widths = [stringWidth(self.name, FONT_BOLD, name)] + [
-            stringWidth(x, FONT, body) for x in self.lines
+        widths = [string_width(self.name, FONT_BOLD, name)] + [
+            string_width(x, FONT, body) for x in self.lines
         ]
         return max(widths) + 3 * body
 
@@ -144,12 +142,12 @@ class TitleBlock:
         y = top - pad - name
         c.setFillColor(rgb(INK))
         c.setFont(FONT_BOLD, name)
-        c.drawString(x, y, visual(_fit(self.name, FONT_BOLD, name, width * 0.6)))
+        draw_string(c, x, y, visual(_fit(self.name, FONT_BOLD, name, width * 0.6)))
         c.setFillColor(rgb(MUTED))
         c.setFont(FONT, body)
         for line in self.lines:
             y -= body * 1.6
-            c.drawString(x, y, visual(line))
+            draw_string(c, x, y, visual(line))
         rows, cols = self._legend_columns(width, unit)
         lx = x + width - sum(cols)
         for i, (what, key, label) in enumerate(self.legend):
@@ -309,7 +307,8 @@ def _repeated_names(
             c.setLineWidth(0.6)
             if sx0 > x0:
                 c.line(m + sx0 - x0, top - band, m + sx0 - x0, top)
-            c.drawString(
+            draw_string(
+                c,
                 m + left - x0 + 3,
                 top - band / 2 - size * 0.36,
                 visual(_fit(stage.name, FONT_BOLD, size, right - left - 6)),
@@ -337,7 +336,9 @@ def _repeated_names(
             c.saveState()
             c.translate(left + band / 2 + size * 0.36, h - m - ((ly0 + ly1) / 2 - y0))
             c.rotate(90)
-            c.drawCentredString(0, 0, visual(_fit(lane.name, FONT_BOLD, size, ly1 - ly0 - 6)))
+            draw_string(
+                c, 0, 0, visual(_fit(lane.name, FONT_BOLD, size, ly1 - ly0 - 6)), anchor="middle"
+            )
             c.restoreState()
         c.restoreState()
 
@@ -356,8 +357,8 @@ def draw_assembly_page(c: Canvas, layout: BoardLayout, title: TitleBlock, plan: 
     extent_h = max(t.view[3] for t in plan.tiles)
     c.setFillColor(rgb(INK))
     c.setFont(FONT_BOLD, 16)
-    c.drawString(
-        m, h - m - 16, visual(_fit(f"{title.name}: assembly guide", FONT_BOLD, 16, w - 2 * m))
+    draw_string(
+        c, m, h - m - 16, visual(_fit(f"{title.name}: assembly guide", FONT_BOLD, 16, w - 2 * m))
     )
     c.setFont(FONT, 9)
     c.setFillColor(rgb(MUTED))

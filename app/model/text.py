@@ -6,9 +6,12 @@ same way on screen and on paper.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 FONT_FAMILY = "DejaVu Sans"
+#: Chinese, Japanese and Korean, which DejaVu Sans does not cover (screen and poster alike)
+FALLBACK_FAMILY = "Droid Sans Fallback"
 
 
 def _widths(table: str) -> tuple[int, ...]:
@@ -31,6 +34,7 @@ _W_BOLD = _widths(
     "343 1042 712 687 716 716 493 595 478 712 652 924 645 652 582 712 365 712 838"
 )
 _W_OTHER = 700  # anything outside ASCII: a little wide, so text never overflows its box
+_W_WIDE = 1000  # Chinese, Japanese and Korean characters are one em wide
 ELLIPSIS = "\u2026"
 
 # -- text measure ----------------------------------------------------------------------------
@@ -40,11 +44,18 @@ class _Advances(dict[str, int]):
     """Character -> advance in 1/1000 em; characters outside the table get ``_W_OTHER``."""
 
     def __missing__(self, key: str) -> int:
-        return _W_OTHER
+        wide = unicodedata.east_asian_width(key) in ("W", "F")
+        self[key] = width = _W_WIDE if wide else _W_OTHER
+        return width
 
 
 _ADV_REGULAR = _Advances({chr(32 + i): w for i, w in enumerate(_W_REGULAR)})
 _ADV_BOLD = _Advances({chr(32 + i): w for i, w in enumerate(_W_BOLD)})
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """ "1 card", "2 cards": a count with its noun."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
 def text_width(text: str, size: float, *, bold: bool = False) -> float:

@@ -132,3 +132,21 @@ def test_board_builder_is_consistent(tmp_path: Path) -> None:
         assert [c.title for c in doc.cards_in(ids["Actions"], ids["Acquire"])] == ["A1", "A2", "A3"]
     finally:
         doc.close()
+
+
+def test_chinese_japanese_and_korean_titles_draw_real_glyphs(qtbot) -> None:
+    """A CJK card title is drawn from the bundled fallback font, not as empty boxes."""
+    from PySide6.QtGui import QTextLayout
+
+    from app.canvas import theme
+
+    theme.load_fonts()
+    layout = QTextLayout("Kick-off 打ち合わせ 用户开通 온보딩", theme.font(14))
+    layout.beginLayout()
+    layout.createLine()
+    layout.endLayout()
+    runs = layout.glyphRuns()
+    families = {run.rawFont().familyName() for run in runs}
+    assert {"DejaVu Sans", "Droid Sans Fallback"} <= families
+    # glyph 0 is the "missing glyph" box
+    assert all(0 not in run.glyphIndexes() for run in runs)

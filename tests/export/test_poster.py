@@ -225,6 +225,31 @@ def test_fonts_are_embedded_and_any_script_prints(tmp_path: Path) -> None:
     doc.close()
 
 
+def test_chinese_japanese_and_korean_titles_print_in_the_fallback_font(tmp_path: Path) -> None:
+    """CJK titles, lane and design names are searchable and drawn in the embedded fallback."""
+    doc = Document.new(tmp_path / "cjk.cld", name="顧客ライフサイクル")
+    sid, edits = E.add_stage(doc, "导入")
+    doc.commit(edits)
+    lid, edits = E.add_lane(doc, "고객 성공", "team", team="고객 성공")
+    doc.commit(edits)
+    titles = ["Kick-off 打ち合わせ", "用户开通", "온보딩 완료", "Plain English step"]
+    for title in titles:
+        _cid, edits = E.add_card(doc, lid, sid, title=title, kind="step")
+        doc.commit(edits)
+    out = tmp_path / "cjk.pdf"
+    export_poster(doc, out, request_from_options(size="A3"))
+    page = pypdf.PdfReader(out).pages[0]
+    text = squeeze("".join(t for t, _x, _y in fragments(page)))
+    for title in titles + [doc.name, "导入", "고객성공"]:
+        assert squeeze(title) in text, title
+    fonts = page["/Resources"]["/Font"]
+    names = {str(fonts[k].get_object()["/BaseFont"]) for k in fonts}
+    assert any("DroidSansFallback" in n for n in names)
+    assert any("DejaVuSans" in n for n in names)  # Latin stays in DejaVu Sans
+    assert ink_fraction(out, 1) > 0.05
+    doc.close()
+
+
 def test_bad_requests_are_refused_with_a_clear_message(doc: Document) -> None:
     """Unknown sizes, wrong scales and too many sheets raise PosterError saying what to do."""
     with pytest.raises(PosterError, match="unknown paper size 'B7'"):
