@@ -117,7 +117,8 @@ def new_replica_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-# Migrations from an older FILE_FORMAT: {old version: function(connection)}.
+# Migrations from an older FILE_FORMAT: {old version: function(sqlite3 connection)}, each
+# run inside the one transaction of Store._migrate (DDL included).
 MIGRATIONS: dict[int, Any] = {}
 
 
@@ -245,11 +246,35 @@ class Store:
         return store
 
     def _migrate(self, version: int) -> None:
-        with self._conn.begin():
-            while version < FILE_FORMAT:
-                MIGRATIONS[version](self._conn)
-                version += 1
-            self._write_meta({"file_format": str(FILE_FORMAT)})
+        """Bring a file of an older format up to FILE_FORMAT in one transaction: a step that
+        fails takes back every step before it, and the file stays as it was."""
+        found = version
+        raw = self._raw
+        level = raw.isolation_level
+        # pysqlite commits DDL on its own outside a BEGIN it did not issue: take over
+        # transaction control so CREATE/ALTER steps roll back with everything else
+        raw.isolation_level = None
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                while version < FILE_FORMAT:
+                    MIGRATIONS[version](raw)
+                    version += 1
+                self._write_meta({"file_format": str(FILE_FORMAT)})
+                raw.execute("COMMIT")
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            finally:
+                raw.isolation_level = level
+        except Exception as exc:
+            self._meta_cache.clear()
+            self.close()
+            raise DesignFileError(
+                f"{self.path.name} is in file format {found} and could not be upgraded to "
+                f"{FILE_FORMAT} ({exc}); it was left as it was. Open it with the CLD Desktop "
+                "that wrote it and export it as JSON, then import that here."
+            ) from exc
 
     def close(self) -> None:
         if self._conn is not None:

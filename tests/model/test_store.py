@@ -119,6 +119,59 @@ def test_missing_file_message(tmp_path: Path) -> None:
         Store.open(tmp_path / "nope.cld")
 
 
+def _as_older_format(path: Path, monkeypatch: pytest.MonkeyPatch, step: object) -> None:
+    """Make this build one file format newer, with ``step`` as the upgrade from today's."""
+    from app.model import store
+
+    monkeypatch.setattr(store, "FILE_FORMAT", FILE_FORMAT + 1)
+    monkeypatch.setitem(store.MIGRATIONS, FILE_FORMAT, step)
+
+
+def test_an_older_file_is_migrated_and_keeps_its_design(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of the previous format opens upgraded, with its cards and its history."""
+    path = tmp_path / "old.cld"
+    _small_design(path).close()
+
+    def add_index(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE INDEX ix_changes_author ON changes (author)")
+
+    _as_older_format(path, monkeypatch, add_index)
+    doc = Document.open(path)
+    assert [c.title for c in doc.cards()] == ["Kickoff call"]
+    assert doc.store.meta("file_format") == str(FILE_FORMAT + 1)
+    doc.close()
+    con = sqlite3.connect(path)
+    indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    history = con.execute("SELECT count(*) FROM changes").fetchone()[0]
+    con.close()
+    assert "ix_changes_author" in indexes and history == 3
+    Document.open(path).close()  # a second open has nothing left to migrate
+
+
+def test_a_failed_migration_leaves_the_file_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade step that fails is taken back whole, with a message that says what to do."""
+    path = tmp_path / "old.cld"
+    _small_design(path).close()
+    before = _digest(path)
+
+    def half_then_fail(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half_done (x)")
+        raise RuntimeError("disk full")
+
+    _as_older_format(path, monkeypatch, half_then_fail)
+    with pytest.raises(DesignFileError, match="could not be upgraded.*left as it was"):
+        Document.open(path)
+    assert _digest(path) == before
+    monkeypatch.undo()
+    doc = Document.open(path)
+    assert [c.title for c in doc.cards()] == ["Kickoff call"]
+    doc.close()
+
+
 WRITER = textwrap.dedent(
     """
     import sys
