@@ -67,7 +67,7 @@ def screenshot(args: argparse.Namespace) -> int:
             window.show()
             QApplication.processEvents()
             if window.view is not None:
-                window.view.fit()
+                window.view.show_start()
             if window.minimap is not None:
                 window.minimap.rerender()
             window.grab().save(str(args.screenshot))

@@ -20,6 +20,9 @@ from app.canvas.scene import BoardScene
 
 MIN_ZOOM = 0.05
 MAX_ZOOM = 4.0
+#: the smallest zoom a board opens at: card titles at about 9 px, readable on a laptop and
+#: from the back of a room on a projector (cards turn to grey bars below 0.42)
+START_ZOOM = 0.8
 
 
 class BoardView(QGraphicsView):
@@ -90,6 +93,24 @@ class BoardView(QGraphicsView):
         self.resetTransform()
         self.scale(max(MIN_ZOOM, factor), max(MIN_ZOOM, factor))
         self.centerOn(rect.center())
+        self._pin()
+        self.zoom_changed.emit(self.zoom())
+
+    def show_start(self) -> None:
+        """How a board first appears: whole when that is readable, else its top-left corner
+        (the stage headers and the first lanes) at START_ZOOM; Fit Board shows it all."""
+        rect = self.board.board_rect().adjusted(-12, -12, 12, 12)
+        vp = self.viewport().size()
+        if rect.isEmpty() or vp.isEmpty():
+            return
+        if min(vp.width() / rect.width(), vp.height() / rect.height()) >= START_ZOOM:
+            self.fit()
+            return
+        self.resetTransform()
+        self.scale(START_ZOOM, START_ZOOM)
+        self.centerOn(
+            rect.left() + vp.width() / 2 / START_ZOOM, rect.top() + vp.height() / 2 / START_ZOOM
+        )
         self._pin()
         self.zoom_changed.emit(self.zoom())
 

@@ -82,10 +82,10 @@ class MainWindow(QMainWindow):
         self.analysis_dock.setObjectName("analysis")
         self.analysis_dock.setWidget(self.analysis)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.analysis_dock)
-        self.tabifyDockWidget(self.minimap_dock, self.analysis_dock)
-        self.minimap_dock.raise_()
+        # properties and analysis share the tall place; the minimap stays in sight below
+        self.tabifyDockWidget(self.properties_dock, self.analysis_dock)
         self.resizeDocks(
-            [self.properties_dock, self.minimap_dock], [640, 220], Qt.Orientation.Vertical
+            [self.properties_dock, self.minimap_dock], [700, 200], Qt.Orientation.Vertical
         )
         self.minimap: MinimapWidget | None = None
         self.read_only = False
@@ -99,9 +99,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.properties_dock, self.participants_dock)
         self.tabifyDockWidget(self.participants_dock, self.facilitation_dock)
         self.history_dock = self._dock("History", "history", self.workshop.history_panel)
-        self.tabifyDockWidget(self.analysis_dock, self.history_dock)
+        self.tabifyDockWidget(self.facilitation_dock, self.history_dock)
         for dock in (self.participants_dock, self.facilitation_dock, self.history_dock):
             dock.hide()
+        self.properties_dock.raise_()
         self.workshop.active_changed.connect(self._workshop_toggled)
         self.find_box = QLineEdit()
         self.find_box.setPlaceholderText("Find in titles and notes  (Ctrl+F)")
@@ -384,7 +385,7 @@ class MainWindow(QMainWindow):
         self.status_file.setText(str(doc.path))
         self._add_recent(doc.path)
         self._update_actions()
-        self.view.fit() if self.isVisible() else None
+        self.view.show_start() if self.isVisible() else None
 
     def _narrow_docks(self) -> None:
         """Give the board the room: replacing the central widget of a shown window lets the
@@ -700,7 +701,7 @@ def run(file: str | None) -> int:
     else:
         QMessageBox.critical(window, "Cannot open this design", f"{target}: no such file")
     if window.view is not None:
-        window.view.fit()
+        window.view.show_start()
     return app.exec()
 
 

@@ -323,8 +323,6 @@ def _draw_curves(c: Canvas, layout: BoardLayout) -> None:
             for p in curve.points[1:]:
                 path.lineTo(p.x, -p.y)
             c.drawPath(path, stroke=1, fill=0)
-        for p in curve.points:
-            c.circle(p.x, -p.y, 3.2, stroke=0, fill=1)
 
 
 # -- cards -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ API (stable):
   ``votes``, kind, lane kind, sentiment, colour), ``links`` (dict id -> ``LinkRoute``:
   orthogonal polyline ``points`` from the source box to the target box),
   ``lines`` (the blueprint ``SeparatorLine`` s: interaction, visibility, internal; y and label),
-  ``curves`` (one ``EmotionCurve`` per emotions lane: a point per stage at the mean sentiment),
+  ``curves`` (one ``EmotionCurve`` per emotions lane: a point at each card's sentiment dot),
   and helpers ``stage(id)``, ``lane(id)``, ``cell_rect(lane, stage)``, ``cell_at(x, y)``,
   ``drop_slot(lane, stage, x, y, exclude)``.
 - ``BoardLayouter(doc, layers=..., options=...)``: keeps ``.layout`` up to date cheaply;
@@ -97,9 +97,9 @@ class LayoutOptions:
     label_size: float = 12.0
     label_line_height: float = 16.0
     header_size: float = 13.0
-    emotion_lane_height: float = 172.0
-    emotion_chip_height: float = 42.0
-    emotion_max_lines: int = 2
+    emotion_lane_height: float = 196.0
+    emotion_chip_height: float = 56.0
+    emotion_max_lines: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +173,10 @@ class SeparatorLine:
     y: float
     x0: float
     x1: float
+
+
+#: where an emotion card's sentiment dot sits, from its left edge
+EMOTION_DOT_X = 12.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -624,24 +628,19 @@ class BoardLayouter:
         routes[lid] = route
 
     def _curves(self) -> None:
-        o = self.options
+        """One curve per emotions lane through every card's sentiment dot, stage by stage
+        and left to right inside a stage, so the line meets the cards it is drawn from."""
+        placed = self.layout.cards
         curves = []
         for lane in self.layout.lanes:
             if lane.kind != LaneKind.EMOTIONS.value:
                 continue
-            span = lane.height - 2 * o.cell_padding - o.emotion_chip_height
             points = []
             for stage in self.layout.stages:
-                values = [
-                    b.sentiment
-                    for b in self._rel[(lane.id, stage.id)][1]
-                    if b.sentiment is not None
-                ]
-                if not values:
-                    continue
-                mean = sum(values) / len(values)
-                y = lane.y + o.cell_padding + (2 - mean) / 4 * span + o.emotion_chip_height / 2
-                points.append(EmotionPoint(stage.id, stage.x + stage.width / 2, y, mean))
+                for box in sorted(self._rel[(lane.id, stage.id)][1], key=lambda b: b.x):
+                    b = placed[box.id]
+                    s = b.sentiment if b.sentiment is not None else 0
+                    points.append(EmotionPoint(stage.id, b.x + EMOTION_DOT_X, b.y + b.h / 2, s))
             curves.append(EmotionCurve(lane.id, tuple(points)))
         self.layout.curves = curves
 

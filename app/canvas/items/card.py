@@ -7,7 +7,7 @@ from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.canvas import theme
-from app.model.layout import CardBox, LayoutOptions
+from app.model.layout import EMOTION_DOT_X, CardBox, LayoutOptions
 
 HANDLE_RADIUS = 5.5
 _OPT = LayoutOptions()
@@ -169,7 +169,7 @@ class CardItem(QGraphicsItem):
         r = 6.0
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(theme.color(theme.SENTIMENT_COLORS[s]))
-        painter.drawEllipse(QPointF(12, box.h / 2), r, r)
+        painter.drawEllipse(QPointF(EMOTION_DOT_X, box.h / 2), r, r)
 
     def _paint_text_bars(self, painter: QPainter) -> None:
         """Grey bars where the lines are: readable shape at small zoom, no text cost."""
