@@ -86,3 +86,34 @@ def test_minimap_draws_the_board(canvas, qtbot) -> None:
         minimap, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(200, 150)
     )
     assert canvas.view.visible_scene_rect().center().y() > canvas.scene.board_rect().height() / 2
+
+
+def test_a_large_board_opens_readable_at_its_top_left(qtbot, tmp_path) -> None:
+    """The sample board opens with card text drawn (not grey bars), stage headers in view."""
+    from app.canvas.view import START_ZOOM
+    from app.canvas.window import MainWindow
+    from app.model.templates import create_from_template
+
+    doc = create_from_template(tmp_path / "saas.cld", "b2b-saas")
+    w = MainWindow(doc=doc, remember=False)
+    qtbot.addWidget(w)
+    w.resize(1600, 1000)
+    w.show()
+    QApplication.processEvents()
+    w.view.show_start()
+    assert w.view.zoom() == START_ZOOM  # fitting all of it would be about 40 %
+    seen = w.view.mapToScene(w.view.viewport().rect()).boundingRect()
+    board = w.scene.board_rect()
+    assert seen.top() <= board.top() + 20 and seen.left() <= board.left() + 20
+    w.view.fit()
+    assert w.view.zoom() < START_ZOOM
+    w.close_document()
+
+
+def test_a_small_board_opens_whole(win) -> None:
+    """A board that fits readably is shown whole."""
+    win.resize(1600, 1000)
+    QApplication.processEvents()
+    win.view.show_start()
+    seen = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
+    assert seen.contains(win.scene.board_rect())

@@ -9,6 +9,7 @@ import pytest
 from app.model import edits
 from app.model.document import Document
 from app.model.layout import (
+    EMOTION_DOT_X,
     BoardLayouter,
     LayoutOptions,
     compute_layout,
@@ -157,6 +158,10 @@ def test_emotion_curve_follows_sentiment(board) -> None:
     assert [p.stage for p in curve.points] == [ids["Acquire"], ids["Onboard"]]
     assert curve.points[0].y < curve.points[1].y
     assert lay.cards[ids["Excited"]].y < lay.cards[ids["Confused by setup"]].y
+    # the curve runs through each card's sentiment dot
+    for point, name in zip(curve.points, ["Excited", "Confused by setup"], strict=True):
+        box = lay.cards[ids[name]]
+        assert (point.x, point.y) == (box.x + EMOTION_DOT_X, box.y + box.h / 2)
 
 
 def test_link_routes_join_box_edges(board) -> None:
