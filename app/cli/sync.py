@@ -209,7 +209,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 return 0
             result = asyncio.run(client.sync_once(timeout=args.timeout))
         except SyncRefused as exc:
-            raise UserError(f"{exc}. Ask the facilitator for a valid join link.") from None
+            raise UserError(str(exc)) from None
         except SyncTimeout as exc:
             print(f"cld: {exc}", file=sys.stderr)
             return 1

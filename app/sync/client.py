@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import random
+import socket
 import ssl
 import time
 import uuid
@@ -194,6 +195,21 @@ def split_url(url: str, token: str | None) -> tuple[str, str, str]:
     return clean, segments[1], token
 
 
+def _unreachable(url: str, exc: OSError) -> str:
+    """Why the server could not be reached, in words, with what to check."""
+    where = urlsplit(url).netloc or url
+    if isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc):
+        why = "nothing is listening there"
+    elif isinstance(exc, socket.gaierror):
+        why = "that host name is unknown"
+    else:
+        why = exc.strerror or str(exc)
+    return (
+        f"cannot reach the workshop server at {where} ({why}): check that it is running "
+        "and that the join link is the one it printed"
+    )
+
+
 class SyncClient:
     """Keeps a Document (through an adapter) in sync with one room."""
 
@@ -330,9 +346,7 @@ class SyncClient:
                 await self._report("refused", detail=str(exc))
                 raise
             except OSError as exc:
-                last_error = (
-                    f"cannot reach {self.url}: {exc.strerror or exc}; is the server running?"
-                )
+                last_error = _unreachable(self.url, exc)
             except (WebSocketException, TimeoutError, ValueError) as exc:
                 last_error = str(exc) or type(exc).__name__
             await self._report("offline", detail=last_error)
@@ -373,11 +387,17 @@ class SyncClient:
     async def _connection(self, finished: Callable[[], bool]) -> bool:
         """Run one connection until ``finished()`` or it drops; True if finished."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        # backoff starts over only after a connection that got as far as the welcome
+        self._welcomed = False
+        # wss:// with no context of ours: the system's trusted certificates
+        tls: ssl.SSLContext | bool | None = self.ssl_context
+        if tls is None and self.url.startswith("wss://"):
+            tls = True
         try:
             ws = await connect(
                 self.url,
                 additional_headers=headers,
-                ssl=self.ssl_context,
+                ssl=tls,
                 max_size=p.MAX_SERVER_MESSAGE_BYTES,
                 open_timeout=10,
                 close_timeout=2,
@@ -393,8 +413,9 @@ class SyncClient:
                     if exc.response.body
                     else ""
                 )
+                advice = body or "Ask the facilitator for a new join link."
                 raise SyncRefused(
-                    f"the server refused this room token (HTTP {status}): {body}"
+                    f"The server refused this room token (HTTP {status}). {advice}"
                 ) from None
             raise
         except InvalidURI as exc:

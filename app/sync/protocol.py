@@ -128,11 +128,17 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+#: a board coordinate: finite (NaN or Infinity would be relayed as null and break every
+#: other participant's reader)
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+Cursor = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
+
+
 class Viewport(Message):
-    x: float
-    y: float
-    width: Annotated[float, Field(ge=0)]
-    height: Annotated[float, Field(ge=0)]
+    x: Coordinate
+    y: Coordinate
+    width: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    height: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class Hello(Message):
@@ -158,7 +164,7 @@ class Presence(Message):
     """Where a participant is: relayed to the others, never stored."""
 
     type: Literal["presence"] = "presence"
-    cursor: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    cursor: Cursor | None = None
     selection: Annotated[list[Short], Field(max_length=MAX_SELECTION)] = []
     viewport: Viewport | None = None
 
@@ -235,7 +241,7 @@ class Changes(ServerMessageBase):
 class PresenceOf(ServerMessageBase):
     type: Literal["presence"] = "presence"
     participant: str
-    cursor: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    cursor: Cursor | None = None
     selection: list[str] = []
     viewport: Viewport | None = None
 
@@ -286,12 +292,17 @@ def parse_server_frame(data: str | bytes) -> list[Message]:
     """The messages of one server frame (an object or an array); ValueError if malformed."""
     raw = json.loads(data)
     items = raw if isinstance(raw, list) else [raw]
-    try:
-        return [_SERVER_ADAPTER.validate_python(item, strict=False) for item in items]
-    except ValidationError as exc:
-        raise ValueError(
-            f"malformed server message: {exc.errors(include_url=False)[0]['msg']}"
-        ) from None
+    messages: list[Message] = []
+    for item in items:
+        try:
+            messages.append(_SERVER_ADAPTER.validate_python(item, strict=False))
+        except ValidationError as exc:
+            if isinstance(item, dict) and item.get("type") == "presence":
+                continue  # someone's cursor is not worth the connection (or the changes)
+            raise ValueError(
+                f"malformed server message: {exc.errors(include_url=False)[0]['msg']}"
+            ) from None
+    return messages
 
 
 def changes_message(
@@ -431,6 +442,8 @@ class ServerSession:
             raw = json.loads(data)
         except ValueError:
             raise Violation(CLOSE_NOT_JSON, "message is not JSON") from None
+        except RecursionError:
+            raise Violation(CLOSE_INVALID_MESSAGE, "message is nested too deeply") from None
         if not isinstance(raw, dict):
             raise Violation(CLOSE_INVALID_MESSAGE, "message must be a JSON object")
         kind = raw.get("type")
@@ -449,6 +462,8 @@ class ServerSession:
             message = model.model_validate(raw)
         except ValidationError as exc:
             raise Violation(CLOSE_INVALID_MESSAGE, f"invalid {kind}: {_where(exc)}") from None
+        except RecursionError:
+            raise Violation(CLOSE_INVALID_MESSAGE, f"invalid {kind}: nested too deeply") from None
         if self.hello is None:
             if not isinstance(message, Hello):
                 raise Violation(CLOSE_HELLO_EXPECTED, "the first message must be hello")

@@ -372,3 +372,30 @@ def test_server_hosted_on_a_thread_serves_and_stops_with_1001(tmp_path: Path) ->
     assert asyncio.run(main()) == p.CLOSE_GOING_AWAY
     hosted.stop()
     assert hosted.error is None
+
+
+def test_reconnect_waits_longer_each_time_the_server_stays_away(tmp_path: Path) -> None:
+    """After the server goes, retries back off (not a retry every few milliseconds)."""
+    data = tmp_path / "server"
+    room = create_room(data)
+    states: list[str] = []
+
+    async def main() -> None:
+        async with serving(data) as server:
+            url = room_url(server.url, room)
+            live = LiveClient(
+                small_board(tmp_path / "a.cld"),
+                url,
+                room.tokens["editor"],
+                on_state=lambda s: states.append(s.state),
+            ).start()
+            await until(lambda: live.online and live.drained(), what="online")
+        # the server is gone: backoff (0.05 s doubling to 0.5 s) gives about 8 tries in 2 s
+        states.clear()
+        await asyncio.sleep(2.0)
+        attempts = states.count("connecting")
+        await live.stop()
+        live.doc.close()
+        assert 3 <= attempts <= 14, attempts
+
+    asyncio.run(main())

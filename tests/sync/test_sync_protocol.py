@@ -62,6 +62,9 @@ def test_other_protocol_version_is_refused_with_advice() -> None:
         (json.dumps({"type": "fetch", "since_seq": "3"}), p.CLOSE_INVALID_MESSAGE),
         (json.dumps({"type": "fetch", "since_seq": -1}), p.CLOSE_INVALID_MESSAGE),
         (json.dumps({"type": "presence", "cursor": [1, 2], "extra": 1}), p.CLOSE_INVALID_MESSAGE),
+        ('{"type": "presence", "cursor": [NaN, 2]}', p.CLOSE_INVALID_MESSAGE),
+        ('{"type": "presence", "cursor": [1, -Infinity]}', p.CLOSE_INVALID_MESSAGE),
+        ("[" * 100_000 + "]" * 100_000, p.CLOSE_INVALID_MESSAGE),
         (
             json.dumps({"type": "presence", "selection": ["x" * (p.MAX_STRING_LENGTH + 1)]}),
             p.CLOSE_INVALID_MESSAGE,
@@ -162,6 +165,18 @@ def test_snapshot_rebuilds_state_and_conflicts(tmp_path: Path) -> None:
     assert conflict_set(fresh) == conflict_set(a)
     for doc in (a, b, fresh):
         doc.close()
+
+
+def test_a_bad_presence_from_the_server_is_skipped_not_fatal() -> None:
+    """A cursor this client cannot read costs that cursor only, not the changes beside it."""
+    frame = (
+        '[{"type": "presence", "participant": "p2", "cursor": [null, null]},'
+        '{"type": "changes", "from_seq": 1, "to_seq": 1, "items": []}]'
+    )
+    (message,) = p.parse_server_frame(frame)
+    assert isinstance(message, p.Changes) and message.to_seq == 1
+    with pytest.raises(ValueError, match="malformed server message"):
+        p.parse_server_frame('{"type": "changes", "from_seq": "x"}')
 
 
 def test_fields_a_newer_server_adds_are_ignored_by_this_client() -> None:

@@ -272,6 +272,25 @@ HOSTILE = [
         "invalid push",
     ),
     ("oversized", "x" * (p.MAX_MESSAGE_BYTES + 10), p.CLOSE_TOO_BIG, ""),
+    # relayed as null, NaN would break every other participant's reader
+    (
+        "NaN cursor",
+        '{"type": "presence", "cursor": [NaN, 1e999]}',
+        p.CLOSE_INVALID_MESSAGE,
+        "cursor",
+    ),
+    (
+        "NaN viewport",
+        '{"type": "presence", "viewport": {"x": 0, "y": Infinity, "width": 1, "height": 1}}',
+        p.CLOSE_INVALID_MESSAGE,
+        "viewport",
+    ),
+    (
+        "deep nesting",
+        '{"type": "push", "batch_id": "b", "changes": [' + "[" * 50_000 + "]" * 50_000 + "]}",
+        p.CLOSE_INVALID_MESSAGE,
+        "nested too deeply",
+    ),
     (
         "invalid value",
         json.dumps(

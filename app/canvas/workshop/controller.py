@@ -321,8 +321,7 @@ class WorkshopController(QObject):
             QMessageBox.warning(
                 self.window,
                 "Cannot join the workshop",
-                f"{state.detail}.\n\nAsk the facilitator for a new join link. "
-                "Your copy of the board stays open and keeps your edits.",
+                f"{state.detail}\n\nYour copy of the board stays open and keeps your edits.",
             )
             QTimer.singleShot(0, self.leave)
         self._refresh_people()
