@@ -1,8 +1,9 @@
 """Undo commands: each wraps the edits of one gesture and the edits that take it back.
 
 The inverse is taken from the Document before the edits are committed; undo commits the
-inverse as a new local Change, redo commits the edits again (so in a workshop, undo takes
-back only your own edits). Remote Changes never come through here.
+inverse as a new local Change, redo commits the edits again. In a workshop both leave alone
+a field someone else has written since (undo takes back only your own edits, never theirs).
+Remote Changes never come through here.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ class ChangeCommand(QUndoCommand):
         self.doc = doc
         self.edits = list(edits)
         self.inverse = doc.inverse(self.edits)
+        self._last: str | None = None  # the Change this command committed last
 
     def redo(self) -> None:
-        self.doc.commit(self.edits)
+        edits = self.edits if self._last is None else self.doc.still_ours(self.edits, self._last)
+        self._last = self.doc.commit(edits).id
 
     def undo(self) -> None:
-        self.doc.commit(self.inverse)
+        assert self._last is not None
+        self._last = self.doc.commit(self.doc.still_ours(self.inverse, self._last)).id
 
 
 class AddCardCommand(ChangeCommand):

@@ -381,6 +381,20 @@ class Document:
         # undo of a creation may also restore fields; deletions of new entities go last
         return inverse
 
+    def still_ours(self, edits: Iterable[Edit], change_id: str) -> list[Edit]:
+        """The edits whose fields still hold what Change ``change_id`` wrote.
+
+        Undo and redo go through this: a field someone else has written since keeps their
+        value, so undo in a workshop never takes back another participant's edit.
+        """
+        out: list[Edit] = []
+        for edit in edits:
+            rec = self._records.get(edit[0], {}).get(edit[1])
+            reg = rec.registers.get(edit[2]) if rec else None
+            if reg is None or reg.change_id == change_id:
+                out.append(edit)
+        return out
+
     def _check(self, change: Change, *, stamp_only: bool = False) -> Change:
         """Validate a change from elsewhere; raise ChangeRejected naming the first bad write.
 

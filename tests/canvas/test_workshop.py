@@ -229,6 +229,25 @@ def test_undo_takes_back_only_your_own_edit(room: Room, board) -> None:
     assert guest.doc.card(ids["A1"]).title == "Bea's title"
 
 
+def test_undo_leaves_a_field_someone_changed_since(room: Room, board) -> None:
+    """The host retitles a card, the guest retitles it again; the host's undo keeps the
+    guest's title on both boards, and redo does not overwrite it either."""
+    _doc, ids = board
+    guest = room.guest("Bea", "#F08C00")
+    room.host.editor.update("card", ids["A2"], title="Fran's title")
+    room.qtbot.waitUntil(lambda: guest.doc.card(ids["A2"]).title == "Fran's title", timeout=WAIT)
+    guest.editor.update("card", ids["A2"], title="Bea's better title")
+    room.qtbot.waitUntil(
+        lambda: room.host.doc.card(ids["A2"]).title == "Bea's better title", timeout=WAIT
+    )
+    room.host.undo_stack.undo()
+    room.host.undo_stack.redo()
+    room.host.undo_stack.undo()
+    room.qtbot.wait(300)
+    for window in (room.host, guest):
+        assert window.doc.card(ids["A2"]).title == "Bea's better title"
+
+
 def test_the_timer_is_set_started_and_paused_by_the_facilitator_for_everyone(
     room: Room, board
 ) -> None:
