@@ -35,6 +35,7 @@ from app.model.clock import stamp_wall
 from app.model.document import Document
 from app.model.layout import BoardLayout, compute_layout
 from app.model.schema import Layer
+from app.model.templates import is_template_stamp
 
 #: the most sheets a tiled poster may take; more is almost always a wrong scale
 MAX_SHEETS = 200
@@ -321,6 +322,8 @@ def _last_change(doc: Document) -> str:
     last = doc.store.last_change()
     if last is None:
         return "no changes yet"
+    if is_template_stamp(last[0]):
+        return "as made from its template"
     when = datetime.fromtimestamp(stamp_wall(last[0]) / 1000, UTC)
     who = f" by {last[1]}" if last[1] else ""
     return f"last change {when:%Y-%m-%d %H:%M} UTC{who}"

@@ -30,11 +30,14 @@ role's loaded hourly rate in USD (``RATES``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.model.clock import make_stamp, stamp_wall
 from app.model.document import Document, Edit
 from app.model.edits import add_card, add_lane, add_link, add_stage
 from app.model.ranks import key_between
@@ -81,6 +84,37 @@ def _step(
                  cost=round(hours * RATES[owner], 2), **fields)  # fmt: skip
 
 
+#: the wall clock (ms) of every template change: older than any edit a person makes, so an
+#: edit of a template card always wins over the template's own value
+TEMPLATE_WALL = 1
+TEMPLATE_AUTHOR = "template"
+
+
+def is_template_stamp(stamp: str) -> bool:
+    """Whether a stamp is a template's (the content a file was made with, not an edit)."""
+    return stamp_wall(stamp) == TEMPLATE_WALL
+
+
+def _commit_template(doc: Document, edits: list[Edit], part: int) -> None:
+    """Apply one part of a template as the same Change in every file made from it.
+
+    Its id comes from its content and its stamp is TEMPLATE_WALL, so two files made from
+    one template hold identical changes: synced into one room or merged with ``cld merge``
+    they dedupe instead of overwriting each other, and never beat a real edit.
+    """
+    if not edits:
+        return
+    change = doc.new_change(edits, author=TEMPLATE_AUTHOR)
+    digest = hashlib.sha256(
+        json.dumps([list(w) for w in change.writes], sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+    replica = f"tpl-{digest}"
+    change = change.model_copy(
+        update={"id": f"{replica}:{part}", "stamp": make_stamp(TEMPLATE_WALL, part, replica)}
+    )
+    doc.apply(change, origin="merge")
+
+
 def _fill(
     doc: Document,
     stages: Sequence[StageSpec],
@@ -102,7 +136,7 @@ def _fill(
         lrank = layer_rank[layer] = key_between(layer_rank.get(layer), None)
         # add_lane ranks against committed lanes only and these share one Change
         edits += [(e, i, f, lrank if f == "rank" else v) for e, i, f, v in lane_edits]
-    doc.commit(edits)
+    _commit_template(doc, edits, 1)
 
     edits = []
     cell_rank: dict[tuple[str, str], str | None] = {}
@@ -111,12 +145,14 @@ def _fill(
         cid, lane, stage = fields.pop("id"), fields.pop("lane"), fields.pop("stage")
         crank = cell_rank[lane, stage] = key_between(cell_rank.get((lane, stage)), None)
         edits += add_card(doc, lane, stage, card_id=cid, rank=crank, **fields)[1]
-    doc.commit(edits)
+    _commit_template(doc, edits, 2)
 
     edits = []
     for kid, source, target, kind, label in links:
-        edits += add_link(doc, source, target, kind=kind, label=label, link_id=kid or None)[1]
-    doc.commit(edits)
+        # the same id in every file made from the template (see _commit_template)
+        kid = kid or "k-" + hashlib.sha256(f"{source}>{target}:{kind}".encode()).hexdigest()[:12]
+        edits += add_link(doc, source, target, kind=kind, label=label, link_id=kid)[1]
+    _commit_template(doc, edits, 3)
 
 
 def create_from_template(path: str | Path, template: str, *, name: str | None = None) -> Document:

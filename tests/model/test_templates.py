@@ -365,3 +365,23 @@ def test_empty_has_default_stages_and_one_lane_per_layer(tmp_path: Path) -> None
         ]
         assert doc.lanes(Layer.PROCESS)[0].team == "Customer Success"
         assert doc.cards() == [] and doc.links() == []
+
+
+def test_two_files_from_one_template_merge_into_one_board(tmp_path) -> None:
+    """Copies made from the same template hold the same changes: merging adds nothing twice,
+    and an edit of a template card wins over the other copy's untouched template value."""
+    from app.model import edits as E
+
+    a = create_from_template(tmp_path / "a.cld", "b2b-saas")
+    b = create_from_template(tmp_path / "b.cld", "b2b-saas")
+    b.commit(E.update(b, "card", "c-addon-demo", title="Add-on demo, renamed offline"))
+    count = len(a.cards()), len(a.links())
+    b_path = b.path
+    b.close()
+    other = Document.open(b_path)
+    a.apply_many([c for _seq, c in other.store.changes()], origin="merge")
+    other.close()
+    assert (len(a.cards()), len(a.links())) == count
+    assert a.card("c-addon-demo").title == "Add-on demo, renamed offline"
+    assert not a.conflicts()
+    a.close()

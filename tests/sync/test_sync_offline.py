@@ -316,3 +316,37 @@ def test_cld_sync_as_viewer_pulls_but_says_local_edits_stay(tmp_path: Path) -> N
             theirs.close()
 
     asyncio.run(main())
+
+
+def test_a_file_made_from_the_same_template_does_not_undo_the_rooms_edits(tmp_path: Path) -> None:
+    """A participant who runs `cld new` and then `cld sync` keeps the room's renames and
+    retitles, and the board gets no second copy of the template's cards."""
+    data = tmp_path / "server"
+    room = create_room(data)
+    port = free_port()
+    server = start_server_process(data, port)
+    url = f"ws://127.0.0.1:{port}/rooms/{room.id}"
+    token = room.tokens["editor"]
+    try:
+        host = tmp_path / "host.cld"
+        assert run_cli("new", str(host)).returncode == 0
+        doc = Document.open(host)
+        doc.commit(update(doc, "lane", "l-actions", name="What the buyer does"))
+        doc.commit(update(doc, "card", "c-addon-demo", title="Add-on demo, edited in the room"))
+        cards = len(doc.cards())
+        doc.close()
+        assert run_cli("sync", str(host), url, "--token", token).returncode == 0
+        guest = tmp_path / "guest.cld"
+        assert run_cli("new", str(guest)).returncode == 0
+        synced = run_cli("sync", str(guest), url, "--token", token)
+        assert synced.returncode == 0, synced.stderr
+        assert run_cli("sync", str(host), url, "--token", token).returncode == 0
+        for path in (host, guest):
+            d = Document.open(path)
+            assert d.lane("l-actions").name == "What the buyer does"
+            assert d.card("c-addon-demo").title == "Add-on demo, edited in the room"
+            assert len(d.cards()) == cards
+            assert not d.conflicts()  # nothing fought: the template content is the same
+            d.close()
+    finally:
+        stop_process(server)
