@@ -50,7 +50,16 @@ from PySide6.QtWidgets import (
 
 from app.canvas import theme
 from app.canvas.items.overlay import MARKS, AnalysisOverlayItem
-from app.model.analysis import HEADINGS, KEYS, Analysis, Board, analyze_board, findings, snapshot
+from app.model.analysis import (
+    HEADINGS,
+    KEYS,
+    Analysis,
+    Board,
+    analyze_board,
+    findings,
+    heading_with_count,
+    snapshot,
+)
 from app.model.document import Document, DocumentEvent
 from app.model.metrics import MetricPoint, heat, latest_of, metric_names, trend, visible_metrics
 from app.model.schema import Metric
@@ -223,12 +232,12 @@ class AnalysisPanel(QWidget):
         self.scene, self.view = scene, view
         self.overlay = AnalysisOverlayItem(scene.layout)
         self.overlay.add_to(scene)
-        self.overlay.setVisible(self.show_marks.isChecked())
+        self.overlay.set_marks_visible(self.show_marks.isChecked())
         scene.board_changed.connect(self._on_board_changed)
         scene.selectionChanged.connect(self._on_selection_changed)
         self.analysis_ready.connect(self.overlay.set_analysis)
         self.heat_changed.connect(self.overlay.set_heat)
-        self.overlay_toggled.connect(self.overlay.setVisible)
+        self.overlay_toggled.connect(self.overlay.set_marks_visible)
         self.cards_activated.connect(self._show_cards)
         self.set_document(doc)
 
@@ -242,7 +251,7 @@ class AnalysisPanel(QWidget):
                 (scene.selectionChanged, self._on_selection_changed),
                 (self.analysis_ready, overlay.set_analysis),
                 (self.heat_changed, overlay.set_heat),
-                (self.overlay_toggled, overlay.setVisible),
+                (self.overlay_toggled, overlay.set_marks_visible),
                 (self.cards_activated, self._show_cards),
             ):
                 signal.disconnect(slot)
@@ -325,12 +334,8 @@ class AnalysisPanel(QWidget):
             by_kind[f.kind].append(f)
         for kind in KEYS:
             items = by_kind[kind]
-            heading, explanation = HEADINGS[kind]
-            count = analysis.handoffs.total if kind == "handoffs" else len(items)
-            if kind in ("critical_path", "stage_cycle_hours"):
-                label = heading
-            else:
-                label = f"{heading} ({count})"
+            explanation = HEADINGS[kind][1]
+            label = heading_with_count(kind, analysis, len(items))
             top = QTreeWidgetItem([label])
             top.setToolTip(0, explanation)
             top.setData(0, CARDS_ROLE, list(dict.fromkeys(c for f in items for c in f.cards)))

@@ -101,8 +101,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     exporter = EXPORTERS.get(out.suffix.lower())
     if exporter is None:
         raise UserError(f"cannot export to {out.name}: use one of {', '.join(sorted(EXPORTERS))}")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"cannot write {out}: the folder {folder} does not exist; create it first")
     with open_document(args.file) as doc:
-        message = exporter(doc, out, args)
+        try:
+            message = exporter(doc, out, args)
+        except OSError as exc:
+            raise UserError(
+                f"cannot write {out}: {exc.strerror or exc}; choose another place or name"
+            ) from None
     print(message or f"wrote {out}")
     return 0
 

@@ -49,6 +49,13 @@ def register(subparsers: Any) -> None:
             header = []
         if is_metrics_header(header):
             return cli_import_metrics(doc, source, args)
+        names = {h.strip().casefold() for h in header}
+        if names & {"metric", "target"}:  # no card CSV column is called either
+            missing = [c for c in COLUMNS if c not in names]
+            raise _user_error(
+                f"{source.name} looks like a metrics CSV but has no {', '.join(missing)} "
+                f"column: its first row must name {', '.join(COLUMNS)}"
+            )
         if previous is None:
             raise _user_error(
                 f"{source.name} is not a metrics CSV: its first row must name the columns "

@@ -12,7 +12,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from app.export import poster_text as draw
-from app.model.analysis import HEADINGS, analyze_board, findings, snapshot
+from app.model.analysis import HEADINGS, analyze_board, findings, heading_with_count, snapshot
 from app.model.document import Document
 
 #: the order sections appear in on the page
@@ -50,15 +50,15 @@ class FindingsSection:
 def findings_sections(doc: Document) -> list[FindingsSection]:
     """The analysis of ``doc`` as page sections (read in the thread that owns the Document)."""
     board = snapshot(doc)
+    analysis = analyze_board(board)
     items: dict[str, list[str]] = {k: [] for k in ORDER}
-    for f in findings(analyze_board(board), board):
+    for f in findings(analysis, board):
         items.setdefault(f.kind, []).append(f.text)
     sections = []
     for kind in ORDER:
-        heading, explanation = HEADINGS[kind]
         lines = items.get(kind) or ([GOOD[kind]] if kind in GOOD else [])
-        count = "" if kind in ("critical_path", "stage_cycle_hours") else f" ({len(items[kind])})"
-        sections.append(FindingsSection(heading + count, explanation, tuple(lines)))
+        heading = heading_with_count(kind, analysis, len(items[kind]))
+        sections.append(FindingsSection(heading, HEADINGS[kind][1], tuple(lines)))
     return sections
 
 

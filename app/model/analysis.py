@@ -476,6 +476,21 @@ HEADINGS: dict[str, tuple[str, str]] = {
 }
 
 
+def heading_with_count(kind: str, analysis: Analysis, findings_of_kind: int) -> str:
+    """A section's heading with how many there are, as the dock and the poster show it:
+    "Hand-offs (20)" counts links (not team pairs), "Coverage (1 thin stage)" says what
+    it counts; the two time sections have no count."""
+    heading = HEADINGS[kind][0]
+    if kind in ("critical_path", "stage_cycle_hours"):
+        return heading
+    if kind == "handoffs":
+        return f"{heading} ({analysis.handoffs.total})"
+    if kind == "coverage":
+        n = len(analysis.coverage.thin_stages)
+        return f"{heading} ({n} thin stage{'' if n == 1 else 's'})"
+    return f"{heading} ({findings_of_kind})"
+
+
 def _hours_text(hours: float) -> str:
     return f"{hours:g} h"
 

@@ -247,16 +247,26 @@ def test_metric_choice_colours_cards_and_shows_a_trend(
 def test_hiding_the_overlay_hides_the_critical_path_line(
     qtbot, dock: AnalysisPanel, doc: Document
 ) -> None:  # type: ignore[no-untyped-def]
-    """Switching the marks off hides the overlay and the critical path's line under the cards."""
+    """Switching the marks off hides the marks and the critical path's line under the cards,
+    and keeps the heat of the chosen metric on the board."""
     scene = BoardScene(doc)
     overlay = AnalysisOverlayItem(scene.layout)
     overlay.add_to(scene)
-    dock.overlay_toggled.connect(overlay.setVisible)
+    dock.overlay_toggled.connect(overlay.set_marks_visible)
     overlay.set_analysis(dock.analysis)
+    overlay.set_heat({"p1": (1.0, "4.5")})
     assert [b.id for b in overlay.path_boxes()] == ["p1", "p2"]
     assert overlay.path_line.scene() is scene
+    assert overlay.marks()
+    box = scene.layout.cards["p1"]
+    x, y = box.x + box.w / 2, box.y + box.h - 4
     dock.show_marks.setChecked(False)
-    assert not overlay.isVisible() and not overlay.path_line.isVisible()
+    assert not overlay.marks() and not overlay.path_line.isVisible()
+    assert overlay.isVisible() and overlay.heat() == {"p1": (1.0, "4.5")}
+    heated = _pixel(_render(scene), scene, x, y)
+    overlay.set_heat(None)
+    plain = _pixel(_render(scene), scene, x, y)
+    assert heated.blue() < plain.blue() - 40  # the heat still tints the card
     dock.show_marks.setChecked(True)
-    assert overlay.path_line.isVisible()
+    assert overlay.path_line.isVisible() and overlay.marks()
     scene.close()

@@ -336,3 +336,18 @@ def test_cli_writes_posters_and_refuses_bad_requests(
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err and err.count("\n") == 1
     assert not (tmp_path / "bad.pdf").exists()
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".bpmn", ".json", ".csv", ".png", ".svg"])
+def test_export_to_a_place_that_cannot_be_written_is_one_plain_line(
+    board: Path, tmp_path: Path, capsys, suffix: str
+) -> None:
+    """A missing folder, or a folder where the file should be: exit 2, one line, no traceback."""
+    assert main(["export", str(board), "-o", str(tmp_path / "missing" / f"x{suffix}")]) == 2
+    err = capsys.readouterr().err
+    assert "folder" in err and "does not exist" in err and err.count("\n") == 1
+    taken = tmp_path / f"taken{suffix}"
+    taken.mkdir()
+    assert main(["export", str(board), "-o", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert "write" in err and "Traceback" not in err and err.count("\n") == 1

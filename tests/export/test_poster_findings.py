@@ -27,6 +27,8 @@ def test_findings_pages_follow_the_board(tmp_path: Path, capsys) -> None:
         "Critical path",
         "225 h",
         "Unsupported touchpoints (2)",
+        "Hand-offs (20)",  # links, as `cld analyze` counts them (not the 11 team pairs)
+        "Coverage (0 thin stages)",
         "Community forum",
         "Status page",
         "Win/loss analysis",

@@ -223,6 +223,18 @@ def test_cli_reports_bad_metric_rows_with_status_2(
         assert doc.entities("metric") == []
 
 
+def test_a_metrics_csv_missing_a_column_is_told_which(
+    design: Document, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without its date column a metrics file is told so, not sent to the card importer."""
+    path = design.path
+    design.close()
+    bad = write(tmp_path, "target,metric,value\nOnboard,days_to_value,30\n")
+    assert main(["import", str(path), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "looks like a metrics CSV but has no date column" in err and err.count("\n") == 1
+
+
 def test_cli_analyze_prints_json_with_the_issue_keys(
     design: Document, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

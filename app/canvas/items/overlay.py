@@ -92,6 +92,7 @@ class AnalysisOverlayItem(QGraphicsObject):
         self._shown: frozenset[str] = frozenset(MARKS)
         self._marks: dict[str, list[str]] = {}  # card id -> kinds, in MARKS order
         self._heat: dict[str, tuple[float, str]] = {}  # card or stage id -> (fraction, label)
+        self._marks_on = True
         self.setZValue(Z_VALUE)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setAcceptHoverEvents(False)
@@ -110,7 +111,7 @@ class AnalysisOverlayItem(QGraphicsObject):
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
         """Keep the path line exactly as visible as the overlay."""
         if change == QGraphicsItem.GraphicsItemChange.ItemVisibleHasChanged:
-            self.path_line.setVisible(bool(value))
+            self.path_line.setVisible(bool(value) and self._marks_on)
         # returning the value unchanged; handing scene pointers back through
         # super().itemChange crashes PySide6 on ItemSceneChange
         return value
@@ -135,6 +136,16 @@ class AnalysisOverlayItem(QGraphicsObject):
         self._shown = frozenset(kinds) & frozenset(MARKS)
         self._remark()
 
+    def set_marks_visible(self, on: bool) -> None:
+        """Show or hide the findings' marks and the critical path's line; a metric's heat
+        stays (it has its own switch: the metric chosen, or none)."""
+        self._marks_on = on
+        self.path_line.setVisible(on and self.isVisible())
+        self._remark()
+
+    def marks_visible(self) -> bool:
+        return self._marks_on
+
     def set_heat(self, heat: Mapping[str, tuple[float, str]] | None) -> None:
         """Colour cards (and label stages) by a metric: id -> (0..1 on the scale, text)."""
         self._heat = dict(heat or {})
@@ -157,7 +168,7 @@ class AnalysisOverlayItem(QGraphicsObject):
     def _remark(self) -> None:
         marks: dict[str, list[str]] = {}
         a = self._analysis
-        if a is not None:
+        if a is not None and self._marks_on:
             groups = {
                 "critical_path": a.critical_path.cards,
                 "bottlenecks": [b.card for b in a.bottlenecks],
