@@ -163,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="bring JSON, CSV cards (or other formats) into a design")
     p.add_argument("file")
     p.add_argument("source")
+    p.add_argument(
+        "--stage",
+        metavar="NAME",
+        help="BPMN from another tool: put every task in this stage instead of spreading "
+        "them over the stages left to right",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="write the design as JSON, CSV (or other formats)")

@@ -102,7 +102,7 @@ def import_bpmn(doc: Document, src: Path, args: argparse.Namespace) -> str:
     from app.export.bpmn_import import import_bpmn as read
 
     try:
-        return read(doc, src)
+        return read(doc, src, stage=getattr(args, "stage", None))
     except BpmnError as exc:
         raise UserError(str(exc)) from None
 

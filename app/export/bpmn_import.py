@@ -27,7 +27,7 @@ from lxml import etree
 from app.export.bpmn import BPMNDI_NS, CLD_NS, DC_NS, MODEL_NS, Box, BpmnError, q
 from app.model.document import Document, Edit
 from app.model.edits import add_lane, add_stage, create
-from app.model.ranks import keys_after
+from app.model.ranks import key_between, keys_after
 from app.model.schema import (
     MAX_NAME,
     MAX_TEXT,
@@ -106,7 +106,7 @@ class BpmnModel:
         default_factory=list
     )  # source, target, name, cld kind
     columns: list[tuple[str, Box]] = field(default_factory=list)  # stage groups, left to right
-    source: str = ""  # the id of the file's <definitions>: BPMN tools keep it per diagram
+    source: str = ""  # the id of the file's <definitions> (BPMN tools keep it per diagram)
 
 
 def _local(el: etree._Element) -> str:
@@ -145,7 +145,8 @@ def parse(path: Path) -> BpmnModel:
     pool_names = {
         el.get("processRef", ""): el.get("name", "") for el in root.iter(q(MODEL_NS, "participant"))
     }
-    model = BpmnModel(source=root.get("id", ""))
+    # without a definitions id (hand-written files) the file's name tells files apart
+    model = BpmnModel(source=root.get("id") or f"file:{path.name}")
     for process in processes:
         _read_process(process, pool_names.get(process.get("id", ""), ""), shapes, model)
     model.columns = _stage_columns(root, shapes)
@@ -286,18 +287,29 @@ def _reachable_cards(model: BpmnModel) -> list[tuple[str, str, str, str]]:
     return [(s, t, n, k) for (s, t), (n, k) in result.items()]
 
 
-def import_bpmn(doc: Document, path: Path) -> str:
-    """Bring the processes of a BPMN file onto the board as one Change; returns a summary."""
+def import_bpmn(doc: Document, path: Path, *, stage: str | None = None) -> str:
+    """Bring the processes of a BPMN file onto the board as one Change; returns a summary.
+
+    A file our export wrote puts each card back in its stage; another tool's drawing is
+    spread over the stages by position, left to right, unless ``stage`` (a stage's name)
+    takes all of it.
+    """
     model = parse(Path(path))
     cards = [n for n in model.nodes.values() if n.is_card]
     if not cards:
         raise BpmnError(f"{Path(path).name} has no tasks or gateways to import")
+    into: str | None = None
+    if stage is not None:
+        into = next((s.id for s in doc.stages() if s.name.casefold() == stage.casefold()), None)
+        if into is None:
+            names = ", ".join(s.name for s in doc.stages()) or "none yet"
+            raise BpmnError(f"the board has no stage called {stage!r} (its stages: {names})")
     edits: list[Edit] = []
 
     # stages: the groups our export writes, matched by name; new ones go at the end
     stages = doc.stages()
     stage_by_name = {s.name.casefold(): s.id for s in stages}
-    new_stage_names = _unseen([n for n, _ in model.columns], stage_by_name)
+    new_stage_names = [] if into else _unseen([n for n, _ in model.columns], stage_by_name)
     if not stages and not model.columns:
         new_stage_names = [DEFAULT_STAGE]
     last = stages[-1].rank if stages else None
@@ -315,8 +327,7 @@ def import_bpmn(doc: Document, path: Path) -> str:
         if ln.team:
             lane_by_name.setdefault(ln.team.casefold(), ln.id)
     new_lanes = _unseen(model.lanes, lane_by_name)
-    last = lanes[-1].rank if lanes else None
-    for name, rank in zip(new_lanes, keys_after(last, len(new_lanes)), strict=True):
+    for name, rank in _lane_ranks(model.lanes, lanes, lane_by_name).items():
         lid, lane_edits = add_lane(
             doc, name, LaneKind.TEAM.value, layer=Layer.PROCESS.value, team=name
         )
@@ -329,7 +340,7 @@ def import_bpmn(doc: Document, path: Path) -> str:
     for node in cards:
         key = (
             lane_by_name[node.lane.casefold()],
-            _stage_for(node, model, stage_by_name, stage_order, cards),
+            into or _stage_for(node, model, stage_by_name, stage_order, cards),
         )
         placed.setdefault(key, []).append(node)
     card_ids: dict[str, str] = {}
@@ -382,6 +393,8 @@ def import_bpmn(doc: Document, path: Path) -> str:
 
     gateways = sum(n.tag in GATEWAY_TAGS for n in cards)
     again = f"; {added} cards new, {updated} updated" if added < len(cards) else ""
+    if into is None and not model.columns and len(stage_order) > 1:
+        again += "; spread over the stages left to right (--stage NAME puts all in one)"
     if not edits:
         again = "; the board already had all of it, nothing changed"
     return (
@@ -406,6 +419,33 @@ def _card_id(doc: Document, model: BpmnModel, node: BpmnNode) -> str:
 def _derived_id(prefix: str, *parts: str) -> str:
     digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
     return f"{prefix}-{digest}"
+
+
+def _lane_ranks(
+    file_lanes: list[str], board_lanes: list[Any], known: dict[str, str]
+) -> dict[str, str]:
+    """Ranks for the file's new lanes that keep the file's order around the lanes the
+    board already has: a new lane goes just before the next lane of the file that the board
+    knows, or after the board's last lane."""
+    rank_of = {ln.id: ln.rank for ln in board_lanes}
+    order: list[tuple[str, str | None]] = [(ln.id, None) for ln in board_lanes]  # (id, new name)
+    names = list(dict.fromkeys(n.casefold() for n in file_lanes))
+    originals = {n.casefold(): n for n in reversed(file_lanes)}
+    for i, key in enumerate(names):
+        if key in known:
+            continue
+        after = next((known[k] for k in names[i + 1 :] if k in known), None)
+        at = next((j for j, (lid, _n) in enumerate(order) if lid == after), len(order))
+        order.insert(at, ("", originals[key]))
+    ranks: dict[str, str] = {}
+    prev: str | None = None
+    for j, (lid, name) in enumerate(order):
+        if name is None:
+            prev = rank_of[lid]
+            continue
+        following = next((rank_of[x] for x, n in order[j + 1 :] if n is None), None)
+        prev = ranks[name] = key_between(prev, following)
+    return ranks
 
 
 def _unseen(names: list[str], known: dict[str, str]) -> list[str]:

@@ -219,6 +219,38 @@ def test_import_of_a_modeler_drawing_places_cards_in_lanes_and_stages(tmp_path: 
     assert links[("Discount needed?", "Issue invoice")].kind == "flow"  # through the event
 
 
+def test_a_modeler_drawing_can_go_into_one_stage(tmp_path: Path, capsys) -> None:
+    """`cld import --stage Onboard` puts every task there; an unknown stage is refused."""
+    path = tmp_path / "a.cld"
+    build_board(path).close()
+    src = tmp_path / "renewals.bpmn"
+    src.write_text(CAMUNDA_STYLE, encoding="utf-8")
+    assert main(["import", str(path), str(src), "--stage", "nowhere"]) == 2
+    assert "no stage called 'nowhere'" in capsys.readouterr().err
+    assert main(["import", str(path), str(src), "--stage", "onboard"]) == 0
+    with Document.open(path) as doc:
+        titles = {"Send renewal quote", "Discount needed?", "Issue invoice"}
+        stages = {doc.stage(c.stage).name for c in doc.cards() if c.title in titles}
+        assert stages == {"Onboard"}
+
+
+def test_new_lanes_keep_the_files_order_around_the_boards_lanes(tmp_path: Path) -> None:
+    """Exported from the sample board and imported into a board that has only Customer
+    Success, the teams come back as Sales, Customer Success, Professional Services, ..."""
+    from app.model.templates import create_from_template
+
+    full = create_from_template(tmp_path / "full.cld", "b2b-saas")
+    out = tmp_path / "full.bpmn"
+    export_bpmn(full, out)
+    order = [ln.name for ln in full.lanes("process")]
+    full.close()
+    empty = create_from_template(tmp_path / "empty.cld", "empty")
+    assert [ln.name for ln in empty.lanes("process")] == ["Customer Success"]
+    import_bpmn(empty, out)
+    assert [ln.name for ln in empty.lanes("process")] == order
+    empty.close()
+
+
 def test_importing_a_modeler_file_again_updates_its_cards_instead_of_doubling_them(
     tmp_path: Path,
 ) -> None:
