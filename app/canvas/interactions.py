@@ -200,6 +200,9 @@ class BoardEditor(QObject):
     def link(self, source: str, target: str, kind: str | None = None) -> str | None:
         if source == target:
             return None
+        if any(k.source == source and k.target == target for k in self.doc.links()):
+            self.message.emit("These two cards are already linked that way.")
+            return None
         lid, changes = edits.add_link(self.doc, source, target, kind=kind)
         self.push(commands.AddLinkCommand, changes, "Link cards")
         return lid

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.canvas.interactions import BoardEditor
 from app.model.document import DocumentEvent
+from app.model.labels import label as value_label
 from app.model.schema import (
     LANE_KINDS_BY_LAYER,
     CardKind,
@@ -172,7 +173,7 @@ class PropertiesPanel(QScrollArea):
         for field, label, kind, choices in FIELDS[entity_type]:
             if entity_type == "lane" and field == "kind":
                 choices = tuple(k.value for k in LANE_KINDS_BY_LAYER[Layer(entity.layer)])  # type: ignore[attr-defined]
-            widget = self._make_editor(field, kind, choices)
+            widget = self._make_editor(entity_type, field, kind, choices)
             error = QLabel()
             error.setObjectName("fieldError")
             error.setWordWrap(True)
@@ -213,11 +214,13 @@ class PropertiesPanel(QScrollArea):
             form.addRow(caption)
             form.addRow(chart)
 
-    def _make_editor(self, field: str, kind: str, choices: tuple[str, ...]) -> QWidget:
+    def _make_editor(
+        self, entity_type: str, field: str, kind: str, choices: tuple[str, ...]
+    ) -> QWidget:
         if kind == "combo":
             combo = QComboBox()
             for c in choices:
-                combo.addItem({"": "\u2014"}.get(c, c), c)
+                combo.addItem(value_label(entity_type, field, c), c)
             combo.activated.connect(lambda _i, f=field: self._commit(f))
             return combo
         if kind == "text":
@@ -248,6 +251,7 @@ class PropertiesPanel(QScrollArea):
                         widget.setPlainText(shown)
                 elif isinstance(widget, QLineEdit):
                     widget.setText(shown)
+                    widget.setCursorPosition(0)  # a long title shows its beginning
                 error.hide()
         finally:
             self._loading = False
@@ -269,6 +273,11 @@ class PropertiesPanel(QScrollArea):
             text = widget.text()  # type: ignore[attr-defined]
         value = _parsed(text, kind, field)
         etype, eid = self.target
+        if field == "name" and etype in ("stage", "lane") and not str(value).strip():
+            # as the inline rename: a nameless column or lane is unreadable on the board
+            error.setText(f"a {etype} needs a name")
+            error.show()
+            return
         try:
             value = validate_field(etype, eid, field, value)
         except InvalidValue as exc:

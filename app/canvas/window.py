@@ -38,6 +38,7 @@ from app.canvas.scene import BoardScene
 from app.canvas.view import BoardView, MinimapWidget
 from app.canvas.workshop.controller import WorkshopController
 from app.model.document import Document
+from app.model.labels import KIND_LABELS, LAYER_NAMES
 from app.model.schema import LANE_KINDS_BY_LAYER, Layer
 from app.model.store import DesignFileError
 
@@ -158,12 +159,13 @@ class MainWindow(QMainWindow):
         )
         self.act_open = self._action("&Open\u2026", self.open_dialog, K.Open, "open")
         self.act_save_as = self._action("Save &As\u2026", self.save_as, K.SaveAs, "save")
-        self.act_quit = self._action("&Quit", self.close, K.Quit)
+        self.act_quit = self._action("&Quit", self.close)
+        _shortcuts(self.act_quit, K.Quit, "Ctrl+Q")  # Windows has no standard Quit key
         self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(K.Undo)
         self.act_undo.setIcon(icon("undo"))
         self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([QKeySequence(K.Redo), QKeySequence("Ctrl+Y")])
+        _shortcuts(self.act_redo, K.Redo, "Ctrl+Shift+Z", "Ctrl+Y")
         self.act_redo.setIcon(icon("redo"))
         self.act_cut = self._action("Cu&t", lambda: self._ed("cut_selection"), K.Cut)
         self.act_copy = self._action("&Copy", lambda: self._ed("copy_selection"), K.Copy)
@@ -192,8 +194,9 @@ class MainWindow(QMainWindow):
         )
         self.act_leave = self._action("&Leave Workshop", lambda: self.workshop.leave())
         self.act_zoom_in = self._action(
-            "Zoom &In", lambda: self._view_call("zoom_in"), K.ZoomIn, "zoom-in"
+            "Zoom &In", lambda: self._view_call("zoom_in"), None, "zoom-in"
         )
+        _shortcuts(self.act_zoom_in, K.ZoomIn, "Ctrl+=")  # Ctrl++ needs Shift on most layouts
         self.act_zoom_out = self._action(
             "Zoom &Out", lambda: self._view_call("zoom_out"), K.ZoomOut, "zoom-out"
         )
@@ -241,7 +244,7 @@ class MainWindow(QMainWindow):
         for layer in Layer:
             for kind in LANE_KINDS_BY_LAYER[layer]:
                 lane_menu.addAction(
-                    f"{layer.value.capitalize()}: {kind.value.replace('_', ' ')}",
+                    f"{LAYER_NAMES[layer.value]}: {KIND_LABELS[kind.value]}",
                     partial(self.add_lane, kind.value),
                 )
         view = bar.addMenu("&View")
@@ -647,6 +650,19 @@ class MainWindow(QMainWindow):
         self.close_document()
         self.analysis.shutdown()
         super().closeEvent(event)
+
+
+def _shortcuts(action: QAction, *keys: QKeySequence.StandardKey | str) -> None:
+    """Give ``action`` every key of ``keys`` that this platform has, each once."""
+    seen: list[QKeySequence] = []
+    for key in keys:
+        options = (
+            QKeySequence.keyBindings(key)
+            if isinstance(key, QKeySequence.StandardKey)
+            else [QKeySequence(key)]
+        )
+        seen += [k for k in options if not k.isEmpty() and k not in seen]
+    action.setShortcuts(seen)
 
 
 def sample_path() -> Path:

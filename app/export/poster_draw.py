@@ -29,6 +29,7 @@ from app.export.poster_text import (
     visual,
 )
 from app.model.document import Document
+from app.model.labels import KIND_LABELS
 from app.model.layout import (
     GRID,
     INK,
@@ -54,26 +55,6 @@ LINK_W = 1.3
 ARROW = 7.0  # arrowhead length, as on the canvas
 ELBOW = 6.0  # radius of a link's rounded corners
 CAP = 0.73  # cap height of DejaVu Sans, in em: centres a line of text on its slot
-KIND_LABELS = {
-    LaneKind.ACTIONS.value: "Customer actions",
-    LaneKind.TOUCHPOINTS.value: "Touchpoints",
-    LaneKind.EMOTIONS.value: "Thoughts & emotions",
-    LaneKind.PAIN_POINTS.value: "Pain points",
-    LaneKind.OPPORTUNITIES.value: "Opportunities",
-    LaneKind.EVIDENCE.value: "Physical evidence",
-    LaneKind.CUSTOMER_ACTIONS.value: "Customer actions",
-    LaneKind.FRONTSTAGE.value: "Front stage",
-    LaneKind.BACKSTAGE.value: "Back stage",
-    LaneKind.SUPPORT.value: "Support processes",
-    LaneKind.SYSTEMS.value: "Systems",
-    LaneKind.TEAM.value: "Team",
-}
-LINK_LABELS = {
-    "flow": "Flow",
-    "supports": "Supports",
-    "handoff": "Hand-off",
-    "triggers": "Triggers",
-}
 # dash patterns in line widths, as Qt draws DashLine and DotLine
 LINK_DASH: dict[str, tuple[float, ...]] = {"handoff": (4.0, 2.0), "triggers": (1.0, 2.0)}
 

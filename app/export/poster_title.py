@@ -13,7 +13,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from app.export.paper import MM
-from app.export.poster_draw import KIND_LABELS, LINK_DASH, LINK_LABELS, card_colors, rgb
+from app.export.poster_draw import LINK_DASH, card_colors, rgb
 from app.export.poster_text import (
     FONT,
     FONT_BOLD,
@@ -23,7 +23,8 @@ from app.export.poster_text import (
     visual,
 )
 from app.model.document import Document
-from app.model.layout import GRID, INK, LAYER_COLORS, LAYER_NAMES, LINK_COLORS, MUTED, BoardLayout
+from app.model.labels import KIND_LABELS, LAYER_NAMES, LINK_LABELS
+from app.model.layout import GRID, INK, LAYER_COLORS, LINK_COLORS, MUTED, BoardLayout
 from app.model.schema import LAYER_OF_KIND, LaneKind
 
 if TYPE_CHECKING:

@@ -40,17 +40,13 @@ from typing import Any, NamedTuple
 
 from app.model.document import Document
 from app.model.gcpause import gc_paused
+from app.model.labels import LAYER_NAMES
 from app.model.palette import GRID, INK, LAYER_COLORS, LINK_COLORS, MUTED, PALETTE  # noqa: F401
 from app.model.schema import LaneKind, Layer
 from app.model.text import ELLIPSIS, FONT_FAMILY, elide, text_width, wrap_text  # noqa: F401
 
 # the measure and the colours are part of the layout's API (see the docstring)
 
-LAYER_NAMES = {
-    Layer.JOURNEY.value: "Customer journey",
-    Layer.BLUEPRINT.value: "Service blueprint",
-    Layer.PROCESS.value: "Internal process",
-}
 #: (name, label, lane kinds above the line, lane kinds below it)
 SEPARATORS: tuple[tuple[str, str, frozenset[str], frozenset[str]], ...] = (
     (
@@ -302,13 +298,32 @@ def _fmt_hours(hours: float) -> str:
 
 
 _TEAM = LaneKind.TEAM.value
-_POINTED = frozenset({"decision", "handoff"})  # card kinds drawn with pointed ends
 _WORK = frozenset({"step", "decision", "handoff"})  # card kinds that show owner and duration
 
 
-def card_footer(card: Any, team: bool) -> str:
-    """The one line a card shows under its title: channel, then owner and duration for work
-    (steps, decisions, hand-offs) and for any card in a team's lane (``team``)."""
+#: how much title width a card of this kind gives up: pointed ends, and for a decision also
+#: its diamond badge in the top-right corner
+_INSET = {"decision": 30.0, "handoff": 16.0}
+
+
+def card_footer(card: Any, team: bool, room: float, size: float) -> str:
+    """The one line a card shows under its title, cut to ``room``: channel, then owner and
+    duration for work (steps, decisions, hand-offs) and any card in a team's lane (``team``).
+    A long owner or channel is shortened first, so the duration always shows."""
+    parts = _footer_parts(card, team)
+    line = " \u00b7 ".join(parts)
+    if not parts or text_width(line, size) <= room:
+        return line
+    if len(parts) > 1 and card.duration_hours is not None:
+        tail = " \u00b7 " + parts[-1]
+        head = " \u00b7 ".join(parts[:-1])
+        left = room - text_width(tail, size)
+        if left > text_width("Ab\u2026", size):
+            return elide(head, left, size) + tail
+    return elide(line, room, size)
+
+
+def _footer_parts(card: Any, team: bool) -> list[str]:
     parts: list[str] = []
     if card.channel:
         parts.append(card.channel)
@@ -317,7 +332,7 @@ def card_footer(card: Any, team: bool) -> str:
             parts.append(card.owner)
         if card.duration_hours is not None:
             parts.append(_fmt_hours(card.duration_hours))
-    return " \u00b7 ".join(parts)
+    return parts
 
 
 def _jitter(link_id: str) -> float:
@@ -495,14 +510,11 @@ class BoardLayouter:
             if col == 0 and i:
                 y += row_h + gap
                 row_h = 0.0
-            # decisions and hand-offs give up some width to their pointed ends and badge
-            inset = 16 if card.kind in _POINTED else 0
+            inset = _INSET.get(card.kind, 0.0)
             lines = wrap_text(card.title, text_w - inset, size, max_lines=max_lines)
             votes = votes_of(card.id, 0)
-            footer = card_footer(card, team)
-            if footer:
-                room = text_w - inset - (min(votes, 5) * 9 + 20 if votes else 0)
-                footer = elide(footer, room, footer_size)
+            room = text_w - min(inset, 16.0) - (min(votes, 5) * 9 + 20 if votes else 0)
+            footer = card_footer(card, team, room, footer_size)
             h = bare_h + (len(lines) or 1) * line_h
             if footer or votes:
                 h += footer_h

@@ -91,7 +91,8 @@ class LinkKind(StrEnum):
 Name = Annotated[str, Field(max_length=MAX_NAME)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 Ref = Annotated[str, Field(min_length=1, max_length=100)]
-Color = Annotated[str, Field(pattern=r"^(#[0-9a-fA-F]{6})?$")]
+COLOR_PATTERN = r"^(#[0-9a-fA-F]{6})?$"
+Color = Annotated[str, Field(pattern=COLOR_PATTERN)]
 
 
 class Entity(BaseModel):
@@ -224,12 +225,34 @@ class InvalidValue(ValueError):
         super().__init__(f"{entity_type} {entity_id!r}: field {field!r}: {rule}")
 
 
+#: what a value of a pattern must look like, in words (the pattern itself helps no one)
+_PATTERN_WORDS = {
+    COLOR_PATTERN: "a colour like #1971C2 (# and six hex digits), or empty",
+    r"^\d{4}-\d{2}-\d{2}$": "a date like 2026-01-31",
+}
+
+
 def _describe(error: ValidationError, value: Any) -> str:
+    """The first problem of ``error`` in plain words, with the value that caused it."""
     first = error.errors(include_url=False)[0]
+    kind, ctx = first["type"], first.get("ctx") or {}
     shown = repr(value)
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    return f"{first['msg']} (got {shown})"
+    if kind == "string_pattern_mismatch":
+        rule = f"must be {_PATTERN_WORDS.get(str(ctx.get('pattern')), 'in the expected form')}"
+    elif kind in ("float_parsing", "int_parsing", "float_type", "int_type", "int_from_float"):
+        rule = "must be a whole number" if kind.startswith("int") else "must be a number"
+    elif kind == "finite_number":
+        rule = "must be a finite number"
+    elif kind == "string_too_long":
+        rule = f"must be at most {ctx.get('max_length')} characters (this has {len(value)})"
+        return rule
+    else:
+        rule = str(first["msg"])
+        for vague, plain in (("Input should be ", "must be "), ("String should ", "must ")):
+            rule = rule.replace(vague, plain)
+    return f"{rule} (got {shown})"
 
 
 def _field_adapters(model: type[Entity]) -> dict[str, TypeAdapter[Any]]:

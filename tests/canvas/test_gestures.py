@@ -96,6 +96,29 @@ def test_drag_from_handle_links_two_cards(canvas, board) -> None:
     undo_redo_roundtrip(canvas, before, state(doc))
 
 
+def test_link_drag_suggests_supports_and_hand_off_and_refuses_a_duplicate(canvas, board) -> None:
+    """Back stage to front stage suggests supports; Sales to Customer Success a hand-off;
+    dragging the same link again adds nothing and says why."""
+    doc, ids = board
+    messages: list[str] = []
+    canvas.scene.editor.message.connect(messages.append)
+
+    def drag_link(src: str, dst: str) -> list:
+        canvas.click(*canvas.card_center(ids[src]))
+        box = canvas.scene.layout.cards[ids[src]]
+        canvas.drag((box.x + box.w, box.y + box.h / 2), canvas.card_center(ids[dst]))
+        return [k for k in doc.links() if k.source == ids[src] and k.target == ids[dst]]
+
+    assert [k.kind for k in drag_link("S1", "F1")] == ["supports"]
+    doc.commit([("link", ids["S1->C1"], "deleted", True)])
+    assert [k.kind for k in drag_link("S1", "C1")] == ["handoff"]
+    count = len(doc.links())
+    assert len(drag_link("S1", "C1")) == 1
+    assert (
+        len(doc.links()) == count and messages[-1] == "These two cards are already linked that way."
+    )
+
+
 def test_ctrl_click_multi_select_and_delete_many(canvas, board) -> None:
     """Ctrl-click two cards, Delete: both go with their links; undo brings all back."""
     doc, ids = board

@@ -58,8 +58,12 @@ def test_properties_show_validation_messages_inline(win, board) -> None:
     field = panel.field_widget("duration_hours")
     field.setText("-3")
     field.editingFinished.emit()
-    assert "greater than or equal" in panel.field_error("duration_hours")
+    assert panel.field_error("duration_hours") == "must be greater than or equal to 0 (got -3.0)"
     assert doc.card(ids["S1"]).duration_hours == 2
+    colour = panel.field_widget("color")
+    colour.setText("red")
+    colour.editingFinished.emit()
+    assert panel.field_error("color").startswith("must be a colour like #1971C2")
     field.setText("4.5")
     field.editingFinished.emit()
     assert doc.card(ids["S1"]).duration_hours == 4.5 and panel.field_error("duration_hours") == ""
@@ -74,6 +78,10 @@ def test_properties_edit_lanes_and_stages(win, board) -> None:
     panel = win.properties
     assert panel.target == ("stage", ids["Adopt"])
     name = panel.field_widget("name")
+    name.setText("   ")
+    name.editingFinished.emit()
+    assert panel.field_error("name") == "a stage needs a name"
+    assert doc.stage(ids["Adopt"]).name == "Adopt"
     name.setText("Adopt & grow")
     name.editingFinished.emit()
     assert doc.stage(ids["Adopt"]).name == "Adopt & grow"
@@ -216,3 +224,24 @@ def test_paste_into_another_board(qtbot, board, tmp_path: Path) -> None:
         first.scene.close()
         second.scene.close()
         other.close()
+
+
+def test_properties_and_menus_speak_words_not_stored_values(win, board) -> None:
+    """Combos read "Back stage", "Hand-off", "+2  delighted"; the Add Lane menu names layers."""
+    doc, ids = board
+    win.scene.label_items[ids["Back stage"]].setSelected(True)
+    kind = win.properties.field_widget("kind")
+    assert kind.currentText() == "Back stage" and kind.currentData() == "backstage"
+    win.editor.select([ids["E1"]])
+    assert win.properties.field_widget("sentiment").currentText() == "+1  pleased"
+    menu = [a.text() for a in win.lane_menu.actions()]
+    assert "Service blueprint: Back stage" in menu and "Internal process: Team" in menu
+
+
+def test_standard_shortcuts_are_there_on_every_platform(win) -> None:
+    """Quit, Redo and Zoom In answer the keys people press for them."""
+    keys = {a.text(): {k.toString() for k in a.shortcuts()} for a in win.actions()}
+    assert "Ctrl+Q" in keys["&Quit"]
+    assert {"Ctrl++", "Ctrl+="} <= keys["Zoom &In"]
+    redo = {k.toString() for k in win.act_redo.shortcuts()}
+    assert {"Ctrl+Shift+Z", "Ctrl+Y"} <= redo

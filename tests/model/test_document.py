@@ -118,11 +118,11 @@ def test_field_edit_undo_restores_every_field(doc: Document) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "rule"),
     [
-        ("sentiment", 3, "less than or equal to 2"),
+        ("sentiment", 3, "must be less than or equal to 2"),
         ("duration_hours", -1, "greater than or equal to 0"),
-        ("cost", "lots", "valid number"),
+        ("cost", "lots", "must be a number (got 'lots')"),
         ("kind", "meeting", "'note', 'step', 'decision' or 'handoff'"),
-        ("color", "red", "pattern"),
+        ("color", "red", "must be a colour like #1971C2"),
     ],
 )
 def test_invalid_values_are_refused_naming_entity_field_and_rule(

@@ -45,7 +45,8 @@ from app.export.poster import (
     write_poster,
 )
 from app.model.document import Document
-from app.model.layout import LAYER_COLORS, LAYER_NAMES
+from app.model.labels import LAYER_NAMES
+from app.model.layout import LAYER_COLORS
 from app.model.schema import Layer
 
 CUSTOM = "Custom…"

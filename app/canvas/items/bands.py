@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from app.canvas import theme
 from app.model.layout import BoardLayout, LaneBand, LayerBand, StageColumn
+from app.model.text import elide, text_width
 
 KIND_CAPTIONS = {
     "actions": "Customer actions",
@@ -193,7 +194,12 @@ class LayerStripItem(_Painted):
         painter.rotate(-90)
         painter.setFont(theme.font(11, bold=True))
         painter.setPen(theme.BOARD_BG)
+        # a layer of one short lane has no room for "CUSTOMER JOURNEY": "JOURNEY" then, as
+        # on the poster, and cut short past that
         text = self.band.name.upper()
+        room = r.height() - 12
+        if text_width(text, 11, bold=True) > room:
+            text = elide(self.band.layer.upper(), room, 11, bold=True)
         painter.drawText(
             QRectF(-r.height() / 2, -r.width() / 2, r.height(), r.width()),
             Qt.AlignmentFlag.AlignCenter,
