@@ -274,9 +274,15 @@ class BoardEditor(QObject):
         )
 
     def toggle_vote(self, card_id: str) -> bool:
-        return self.push(
-            commands.EditCommand, edits.toggle_vote(self.doc, card_id, self.voter), "Vote"
-        )
+        """Vote for a card or take the vote back. Not on the undo stack: a second click takes
+        it back, and redo cannot bring a vote back after the round has closed."""
+        changes = edits.toggle_vote(self.doc, card_id, self.voter)
+        if self.read_only:
+            self.message.emit("This board is view only: ask the facilitator for an editor link")
+            return False
+        if changes:
+            self.doc.commit(changes)
+        return bool(changes)
 
     # -- selection and find -------------------------------------------------------------
 

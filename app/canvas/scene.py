@@ -30,6 +30,7 @@ from app.canvas.items import (
     VisibilityLineItem,
 )
 from app.canvas.items.curves import SeparatorChipItem
+from app.model import facilitation as fac
 from app.model.document import Document, DocumentEvent
 from app.model.gcpause import gc_paused
 from app.model.layout import BoardLayout, BoardLayouter, LayoutDelta
@@ -192,6 +193,7 @@ class BoardScene(QGraphicsScene):
                 label.setSelected(True)
         for layer_band in lay.layer_bands:
             self._add_frame(LayerStripItem(layer_band, lay), self.label_group)
+        self._mark_voting_lanes()
         for stage in lay.stages:
             header = StageHeaderItem(stage, lay, self.layouter.stage_count(stage.id))
             self.stage_items[stage.id] = header
@@ -263,6 +265,8 @@ class BoardScene(QGraphicsScene):
         start = time.perf_counter()
         delta = self.layouter.refresh(event.changed)
         self.apply_delta(delta)
+        if "facilitation" in event.changed or delta.structure:
+            self._mark_voting_lanes()
         self.last_update_ms = (time.perf_counter() - start) * 1000
         self.board_changed.emit(event.origin)
 
@@ -316,6 +320,18 @@ class BoardScene(QGraphicsScene):
                 self._rebuild_curves()
             if delta.cards or delta.removed_cards or delta.links or delta.removed_links:
                 self.corner.set_text(self.doc.name, self._subtitle())
+
+    def _mark_voting_lanes(self) -> None:
+        """While a dot-voting round is open, its lanes are highlighted for everyone."""
+        f = fac.state(self.doc)
+        voting = set(fac.round_lanes(self.doc)) if f.voting_open else set()
+        for lid, band in self.lane_items.items():
+            band.set_voting(lid in voting)
+            self.label_items[lid].set_voting(lid in voting)
+
+    def voting_lanes(self) -> set[str]:
+        """The lanes drawn as open for voting."""
+        return {lid for lid, band in self.lane_items.items() if band.voting}
 
     def _on_selection_changed(self) -> None:
         now = {i.id for i in self.selectedItems() if isinstance(i, LinkItem)}

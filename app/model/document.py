@@ -381,6 +381,15 @@ class Document:
         # undo of a creation may also restore fields; deletions of new entities go last
         return inverse
 
+    def written_at(self, entity_type: str, entity_id: str, field: str) -> tuple[str, str]:
+        """(stamp, change id) of the write a field holds now; ("", "") if never written.
+
+        The same on every replica that has the same changes: an order all of them agree on.
+        """
+        rec = self._records.get(entity_type, {}).get(entity_id)
+        reg = rec.registers.get(field) if rec else None
+        return (reg.stamp, reg.change_id) if reg else ("", "")
+
     def still_ours(self, edits: Iterable[Edit], change_id: str) -> list[Edit]:
         """The edits whose fields still hold what Change ``change_id`` wrote.
 

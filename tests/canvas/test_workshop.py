@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from app.canvas.window import MainWindow
-from app.canvas.workshop import facilitation as fac
+from app.model import edits
+from app.model import facilitation as fac
 from app.model.document import Document
 
 WAIT = 30_000  # ms: two busy cores, real sockets
@@ -196,6 +197,26 @@ def test_votes_are_counted_once_per_participant_within_the_limit(room: Room, boa
     )
     assert guest.workshop.vote(ids["A1"])  # clicking again takes the vote back
     assert fac.votes_left(guest.doc, voter) == 1
+    assert guest.undo_stack.count() == 0  # votes are clicks, not undoable edits
+    # the round's lane is marked on everyone's board
+    assert room.host.scene.voting_lanes() == {ids["Actions"]} == guest.scene.voting_lanes()
+
+
+def test_votes_past_the_limit_do_not_count_whoever_sends_them(room: Room, board) -> None:
+    """A client that ignores the limit (or one person on two laptops) gets no extra dots in
+    the results: each voter's earliest votes count, up to the round's number."""
+    _doc, ids = board
+    guest = room.guest("Bea", "#9C36B5")
+    fac.open_round(room.host.doc, [ids["Actions"]], 1)
+    room.qtbot.waitUntil(lambda: fac.state(guest.doc).voting_open, timeout=WAIT)
+    voter = guest.editor.voter
+    for card in ("A1", "A2", "A3"):  # straight to the document, past every client-side check
+        guest.doc.commit(edits.toggle_vote(guest.doc, ids[card], voter))
+    room.qtbot.waitUntil(lambda: len(room.host.doc.votes()) == 3, timeout=WAIT)
+    for window in (room.host, guest):
+        assert [(r.card.title, r.votes) for r in fac.results(window.doc)] == [("A1", 1)]
+    fac.close_round(room.host.doc)
+    room.qtbot.waitUntil(lambda: not guest.scene.voting_lanes(), timeout=WAIT)
 
 
 def test_a_viewer_cannot_edit(room: Room, board) -> None:

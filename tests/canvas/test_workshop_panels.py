@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.canvas.workshop import facilitation as fac
 from app.canvas.workshop.history_dock import HistoryPanel
 from app.canvas.workshop.join_dialog import JoinDialog
 from app.canvas.workshop.network import make_link, parse_link
+from app.model import facilitation as fac
 from app.model.document import Document
 
 

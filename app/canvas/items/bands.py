@@ -65,6 +65,10 @@ class BoardBackgroundItem(_Painted):
         painter.fillRect(self._rect, theme.BOARD_BG)
 
 
+VOTING_TINT = theme.color("#F59F00", 26)
+VOTING_EDGE = theme.color("#E67700")
+
+
 class LaneBandItem(_Painted):
     """One lane across all stages: a tint, the cell borders and the lane's bottom rule."""
 
@@ -73,7 +77,14 @@ class LaneBandItem(_Painted):
     def __init__(self, lane: LaneBand, layout: BoardLayout, index: int) -> None:
         super().__init__(QRectF())
         self.setZValue(-50)
+        self.voting = False
         self.set_lane(lane, layout, index)
+
+    def set_voting(self, on: bool) -> None:
+        """Highlight the lane while a dot-voting round is open on it."""
+        if on != self.voting:
+            self.voting = on
+            self.update()
 
     def set_lane(self, lane: LaneBand, layout: BoardLayout, index: int) -> None:
         self.id = lane.id
@@ -96,6 +107,11 @@ class LaneBandItem(_Painted):
         painter.drawLine(QPointF(r.left(), r.bottom()), QPointF(r.right(), r.bottom()))
         for x in self._xs[1:-1]:
             painter.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
+        if self.voting:
+            painter.fillRect(r, VOTING_TINT)
+            frame = QPen(VOTING_EDGE, 2.5, Qt.PenStyle.DashLine)
+            painter.setPen(frame)
+            painter.drawRect(r.adjusted(1.5, 1.5, -1.5, -1.5))
 
 
 class LaneLabelItem(_Painted):
@@ -108,6 +124,13 @@ class LaneLabelItem(_Painted):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.set_lane(lane, layout)
+
+    voting = False  # the lane's name carries a "Vote here" tag while a round is open on it
+
+    def set_voting(self, on: bool) -> None:
+        if on != self.voting:
+            self.voting = on
+            self.update()
 
     def set_lane(self, lane: LaneBand, layout: BoardLayout) -> None:
         self.id = lane.id
@@ -167,6 +190,14 @@ class LaneLabelItem(_Painted):
         for line in lane.label:
             painter.drawText(QPointF(name_x, ly), line)
             ly += 16
+        if self.voting:
+            tag = QRectF(name_x, ly - 6, 84, 19)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(VOTING_EDGE)
+            painter.drawRoundedRect(tag, 9.5, 9.5)
+            painter.setFont(theme.font(10, bold=True))
+            painter.setPen(theme.BOARD_BG)
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, "\u25cf Vote here")
         painter.restore()
 
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from app.canvas.workshop import facilitation as fac
 from app.canvas.workshop.history_dock import HistoryPanel
 from app.canvas.workshop.network import (
     PREFERRED_PORT,
@@ -39,6 +38,7 @@ from app.canvas.workshop.presence import (
 )
 from app.canvas.workshop.session import WorkshopSession
 from app.canvas.workshop.voting import FacilitationPanel
+from app.model import facilitation as fac
 from app.model.document import Document, DocumentEvent
 from app.model.store import DesignFileError
 from app.sync import protocol as p

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.canvas.workshop import facilitation as fac
+from app.model import facilitation as fac
 from app.model.document import Document, DocumentEvent
 
 

@@ -123,17 +123,36 @@ class Result:
     votes: int
 
 
-def results(doc: Document) -> list[Result]:
-    """Cards of the round's lanes with votes, most votes first; each voter counted once."""
+def counted_votes(doc: Document) -> dict[str, set[str]]:
+    """Card id -> the voters whose vote there counts in this round.
+
+    A voter's votes count on the round's lanes only, once per card, and no more than
+    ``votes_per_person`` of them: the earliest by the order every replica agrees on. So two
+    laptops of one person voting at once, or a client that ignores the limit, cannot give
+    anyone more dots than the facilitator allowed.
+    """
+    f = state(doc)
     lanes = set(round_lanes(doc))
-    voters: dict[str, set[str]] = {}
+    mine: dict[str, list[tuple[tuple[str, str], str]]] = {}
     for vote in doc.votes():
-        voters.setdefault(vote.card, set()).add(vote.voter)
-    out = []
-    for cid, who in voters.items():
-        card = doc.card(cid)
-        if card is not None and card.lane in lanes and doc.is_visible("card", cid):
-            out.append(Result(card, len(who)))
+        card = doc.card(vote.card)
+        if card is None or card.lane not in lanes or not doc.is_visible("card", card.id):
+            continue
+        mine.setdefault(vote.voter, []).append((doc.written_at("vote", vote.id, "card"), card.id))
+    counted: dict[str, set[str]] = {}
+    for voter, votes in mine.items():
+        cards: list[str] = []
+        for _when, cid in sorted(votes):
+            if cid not in cards:
+                cards.append(cid)
+        for cid in cards[: f.votes_per_person]:
+            counted.setdefault(cid, set()).add(voter)
+    return counted
+
+
+def results(doc: Document) -> list[Result]:
+    """Cards of the round's lanes with counted votes, most votes first."""
+    out = [Result(doc.card(cid), len(who)) for cid, who in counted_votes(doc).items()]  # type: ignore[arg-type]
     out.sort(key=lambda r: (-r.votes, r.card.title.lower(), r.card.id))
     return out
 
