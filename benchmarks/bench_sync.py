@@ -345,6 +345,7 @@ async def idle_memory(url: str, rooms: list[Any], pid: int) -> float:
         ws = await connect(
             f"{url}/rooms/{room.id}",
             additional_headers={"Authorization": f"Bearer {room.tokens['editor']}"},
+            open_timeout=15,
         )
         await ws.send(
             p.dumps(
@@ -356,7 +357,7 @@ async def idle_memory(url: str, rooms: list[Any], pid: int) -> float:
                 )
             )
         )
-        await ws.recv()
+        await asyncio.wait_for(ws.recv(), 15)  # the welcome; a stuck join fails the run
         return ws
 
     warm = [await join(room, k) for k, room in enumerate(rooms)]

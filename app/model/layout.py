@@ -33,7 +33,6 @@ have a fixed height; their cards sit at the height of their sentiment (+2 at the
 from __future__ import annotations
 
 import bisect
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -42,6 +41,7 @@ from app.model.document import Document
 from app.model.gcpause import gc_paused
 from app.model.labels import LAYER_NAMES
 from app.model.palette import GRID, INK, LAYER_COLORS, LINK_COLORS, MUTED, PALETTE  # noqa: F401
+from app.model.routing import CardGrid, Rect, bounds, route_link
 from app.model.schema import LaneKind, Layer
 from app.model.text import ELLIPSIS, FONT_FAMILY, elide, text_width, wrap_text  # noqa: F401
 
@@ -335,36 +335,6 @@ def _footer_parts(card: Any, team: bool) -> list[str]:
     return parts
 
 
-def _jitter(link_id: str) -> float:
-    return float(zlib.crc32(link_id.encode()) % 7 - 3) * 1.5
-
-
-def route_link(
-    link_id: str, s: CardBox, t: CardBox, s_col: StageColumn, t_col: StageColumn
-) -> tuple[tuple[float, float], ...]:
-    """An orthogonal path from the source box's edge to the target box's edge; vertical runs
-    between columns go in the gutter next to the target's column, where no card sits."""
-    sx0, sx1, tx0, tx1 = s.x, s.x + s.w, t.x, t.x + t.w
-    scy, tcy = s.y + s.h / 2, t.y + t.h / 2
-    if tx0 >= sx1 or tx1 <= sx0:
-        right = tx0 >= sx1
-        if s_col.id == t_col.id:
-            gx = (sx1 + tx0) / 2 if right else (tx1 + sx0) / 2
-        else:
-            gx = (t_col.x if right else t_col.x + t_col.width) + _jitter(link_id)
-        start = (sx1, scy) if right else (sx0, scy)
-        end = (tx0, tcy) if right else (tx1, tcy)
-        if abs(scy - tcy) < 0.5:
-            return (start, end)
-        return (start, (gx, scy), (gx, tcy), end)
-    cx = (max(sx0, tx0) + min(sx1, tx1)) / 2
-    if t.y >= s.y + s.h:
-        return ((cx, s.y + s.h), (cx, t.y))
-    if t.y + t.h <= s.y:
-        return ((cx, s.y), (cx, t.y + t.h))
-    return ((s.x + s.w / 2, scy), (t.x + t.w / 2, tcy))
-
-
 class BoardLayouter:
     """Lays out a Document and keeps the layout current as Changes arrive."""
 
@@ -417,6 +387,9 @@ class BoardLayouter:
             for stage in self._stages:
                 self._rel[(lane.id, stage.id)] = self._layout_cell(lane.id, stage.id)
         self.layout = BoardLayout(o)
+        self._grid = CardGrid()
+        self._route_bounds: dict[str, Rect] = {}
+        self._moved: list[Rect] = []  # boxes cards left or took in this refresh
         self._place_bands()
         for cell in self._rel:
             self._place_cell(cell, None)
@@ -601,6 +574,7 @@ class BoardLayouter:
         if stage is None or lane is None or rel is None:
             return
         cards = self.layout.cards
+        emotions = lane.kind == LaneKind.EMOTIONS.value
         for box in rel[1]:
             # the constructor, not dataclasses.replace(): this runs once per card
             placed = CardBox(
@@ -619,9 +593,20 @@ class BoardLayouter:
                 box.sentiment,
                 box.color,
             )
-            if delta is not None and cards.get(box.id) != placed:
-                delta.cards.add(box.id)
+            if delta is not None:
+                before = cards.get(box.id)
+                if before != placed:
+                    delta.cards.add(box.id)
+                    self._moved.append(
+                        (placed.x, placed.y, placed.x + placed.w, placed.y + placed.h)
+                    )
+                    if before is not None:
+                        self._moved.append(
+                            (before.x, before.y, before.x + before.w, before.y + before.h)
+                        )
             cards[box.id] = placed
+            if not emotions:  # chips ride the sentiment curve: links cross that lane anyway
+                self._grid.put(placed)
 
     def _route(self, lid: str, delta: LayoutDelta | None) -> None:
         routes = self.layout.links
@@ -629,11 +614,24 @@ class BoardLayouter:
         link = self.doc.link(lid)
         boxes = self.layout.cards
         if ends is None or link is None or ends[0] not in boxes or ends[1] not in boxes:
+            self._route_bounds.pop(lid, None)
             if routes.pop(lid, None) is not None and delta is not None:
                 delta.removed_links.add(lid)
             return
         s, t = boxes[ends[0]], boxes[ends[1]]
-        points = route_link(lid, s, t, self._stage_by_id[s.stage], self._stage_by_id[t.stage])
+        lanes, o = self._lane_by_id, self.options
+        points = route_link(
+            lid,
+            s,
+            t,
+            self._stage_by_id[s.stage],
+            self._stage_by_id[t.stage],
+            grid=self._grid,
+            lane_top=max(lanes[s.lane].y, lanes[t.lane].y),
+            gap=o.card_gap,
+            padding=o.cell_padding,
+        )
+        self._route_bounds[lid] = bounds(points, s, t)
         route = LinkRoute(lid, ends[0], ends[1], link.kind, link.label, points)
         if delta is not None and routes.get(lid) != route:
             delta.links.add(lid)
@@ -694,7 +692,10 @@ class BoardLayouter:
                 dirty.add(new)
             elif old is not None:
                 delta.removed_cards.add(cid)
-                self.layout.cards.pop(cid, None)
+                gone = self.layout.cards.pop(cid, None)
+                self._grid.remove(cid)
+                if gone is not None:
+                    self._moved.append((gone.x, gone.y, gone.x + gone.w, gone.y + gone.h))
         for lid in changed.get("link", ()):
             self._unindex_link(lid)
             link = doc.link(lid)
@@ -729,6 +730,16 @@ class BoardLayouter:
         reroute: set[str] = set()
         for cid in delta.cards | delta.removed_cards:
             reroute.update(self._links_of.get(cid, ()))
+        # a card that moved into (or out of) another link's way changes that link's route
+        moved, self._moved = self._moved, []
+        if len(moved) > 400:
+            reroute.update(self._link_ends)
+        elif moved:
+            for lid, (x0, y0, x1, y1) in self._route_bounds.items():
+                if lid not in reroute and any(
+                    x0 < mx1 and mx0 < x1 and y0 < my1 and my0 < y1 for mx0, my0, mx1, my1 in moved
+                ):
+                    reroute.add(lid)
         for lid in reroute:
             self._route(lid, delta)
         emotion_lanes = {ln.id for ln in self.layout.lanes if ln.kind == LaneKind.EMOTIONS.value}

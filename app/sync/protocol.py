@@ -58,12 +58,13 @@ MAX_SELECTION = 500
 #: changes waiting in one participant's send queue before it is told to resync
 MAX_QUEUED_CHANGES = 5_000
 #: a room's send queues are flushed at most this often (batches per second). A quiet room
-#: sends each change at once; under load changes wait for the next flush. At 250 that wait
-#: stays under 4 ms: with 50 clients x 10 changes/s on two cores, edit propagation p95 was
-#: about 10 ms (1.3x a bare relay) against 16 ms (2.0x) at 60 a second, for the same server
-#: CPU, since a flush writes one frame, encoded once, to every participant in the same
-#: state. `cld serve --flush-rate` changes it (60: up to four times fewer frames under load).
-FLUSH_PER_SECOND = 250
+#: sends each change at once; under load the changes that arrive within one interval go out
+#: as one frame, encoded once for every participant in the same state. Measured with
+#: benchmarks/bench_sync.py (50 clients x 10 changes/s on two cores): at 2,000 (0.5 ms)
+#: propagation p95 is about 5 ms against 8 ms at 250 and 16 ms at 60, for about 15 % more
+#: server CPU than at 250. `cld serve --flush-rate 60` sends up to 30 times fewer frames
+#: under load, for a room of slow laptops or a thin network.
+FLUSH_PER_SECOND = 2_000
 #: changes per catch-up message
 CATCHUP_CHUNK = 1_000
 #: seconds a new connection has to say hello

@@ -480,6 +480,14 @@ class SyncServer:
             at = max(loop.time(), room.last_flush + self.flush_interval)
             room.flush_handle = loop.call_at(at, self._flush, room)
 
+    def _flush_if_due(self, room: Room) -> None:
+        """Flush now what waits for a flush that is already due (not one held back by the
+        flush rate), instead of after the rest of this callback's work."""
+        handle = room.flush_handle
+        if handle is not None and handle.when() <= asyncio.get_running_loop().time():
+            handle.cancel()
+            self._flush(room)
+
     def _flush(self, room: Room) -> None:
         """Write every participant's queue as one frame, without waiting on any of them.
 
@@ -580,12 +588,6 @@ class SyncServer:
             return
         first = room.seq + 1
         room.seq += len(fresh)
-        try:
-            room.doc.apply_many([c for c in batch if c.id not in known], origin="remote")
-        except Exception:  # the log is the truth; the state catches up when the room reopens
-            log.exception("room %s: the merged state refused logged changes", room.id)
-        if room.seq - room.saved_seq >= SAVE_SEQ_EVERY:
-            self._save_seq(room)
         if fresh:
             message = p.changes_message(first, room.seq, texts)
             for c in room.participants.values():
@@ -597,6 +599,15 @@ class SyncServer:
                     c.send(message, changes=len(fresh))
         for who, batch_id, changes in pending:
             who.send(p.dumps(p.Ack(batch_id=batch_id, seq=room.seq, ids=[c.id for c in changes])))
+        # durable since the log append: out to the room first, then into the merged state
+        # (newcomers' snapshots), in this same callback so no join sees one without the other
+        self._flush_if_due(room)
+        try:
+            room.doc.apply_many([c for c in batch if c.id not in known], origin="remote")
+        except Exception:  # the log is the truth; the state catches up when the room reopens
+            log.exception("room %s: the merged state refused logged changes", room.id)
+        if room.seq - room.saved_seq >= SAVE_SEQ_EVERY:
+            self._save_seq(room)
 
     @staticmethod
     def _save_seq(room: Room) -> None:

@@ -236,3 +236,38 @@ def test_drop_slot_finds_the_place_between_cards(board) -> None:
 def test_options_change_sizes() -> None:
     """Wider cards give wider stage columns."""
     assert LayoutOptions(card_width=200).card_width == 200
+
+
+def test_links_do_not_pass_behind_other_cards_on_the_sample_board(tmp_path) -> None:
+    """Every segment of every route on the b2b-saas board keeps clear of the cards it
+    does not join (it used to cross 62 of 131 links behind other cards); the emotion chips,
+    which ride the sentiment curve, are the exception."""
+    from app.model.routing import CardGrid, _path_blocked
+    from app.model.templates import create_from_template
+
+    doc = create_from_template(tmp_path / "saas.cld", "b2b-saas")
+    lay = compute_layout(doc)
+    grid = CardGrid()
+    for box in lay.cards.values():
+        if box.lane_kind != "emotions":
+            grid.put(box)
+    behind = [
+        r.id for r in lay.links.values() if _path_blocked(r.points, grid, (r.source, r.target))
+    ]
+    assert behind == []
+    for route in lay.links.values():  # still orthogonal, from box to box
+        for (ax, ay), (bx, by) in zip(route.points, route.points[1:], strict=False):
+            assert abs(ax - bx) < 0.01 or abs(ay - by) < 0.01
+    doc.close()
+
+
+def test_a_card_moved_into_a_links_way_reroutes_that_link(board) -> None:
+    """The incremental layout reroutes a link whose path a moved card now blocks, exactly
+    as a fresh layout would."""
+    doc, ids = board
+    layouter = BoardLayouter(doc)
+    doc.subscribe(lambda ev: layouter.refresh(ev.changed))
+    for card in list(lay_cards := [c.id for c in doc.cards()])[:6]:
+        doc.commit(edits.move_cards(doc, [card], ids["frontstage"], ids["Onboard"]))
+        assert layouter.layout.links == compute_layout(doc).links
+    assert lay_cards
