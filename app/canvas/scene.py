@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -69,6 +69,11 @@ class PinnedGroup:
         return self._pos[1]
 
 
+#: how long the board waits after a change before rerouting the links that only pass by
+#: the cards that moved (a burst of remote changes settles once)
+SETTLE_MS = 120
+
+
 class BoardScene(QGraphicsScene):
     """The items of one Document's board."""
 
@@ -96,6 +101,11 @@ class BoardScene(QGraphicsScene):
         # Links span the board; in a BSP index every route change would touch many leaves
         # (milliseconds per link). A linear scan of 10,000 bounding rects is cheaper.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        # links that only pass by moved cards are rerouted when the board is idle
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self.settle)
         self.header_group = PinnedGroup(50)
         self.label_group = PinnedGroup(40)
         self.corner_group = PinnedGroup(60)
@@ -257,7 +267,15 @@ class BoardScene(QGraphicsScene):
 
     def close(self) -> None:
         """Stop following the Document."""
+        self._settle_timer.stop()
         self.doc.unsubscribe(self._on_document_changed)
+
+    def settle(self) -> None:
+        """Reroute the links a moved card now stands in the way of (or no longer blocks)."""
+        self._settle_timer.stop()
+        delta = self.layouter.settle()
+        if delta.links:
+            self.apply_delta(delta)
 
     # -- following the Document ---------------------------------------------------------
 
@@ -265,6 +283,8 @@ class BoardScene(QGraphicsScene):
         start = time.perf_counter()
         delta = self.layouter.refresh(event.changed)
         self.apply_delta(delta)
+        if self.layouter.unsettled():
+            self._settle_timer.start()
         if "facilitation" in event.changed or delta.structure:
             self._mark_voting_lanes()
         self.last_update_ms = (time.perf_counter() - start) * 1000

@@ -114,11 +114,16 @@ def runs(text: str, font: str) -> list[tuple[str, str]]:
 
 def string_width(text: str, font: str, size: float) -> float:
     """Printed width of ``text``, fallback runs included."""
+    if text.isascii():
+        return pdfmetrics.stringWidth(text, font, size)
     return sum(pdfmetrics.stringWidth(part, f, size) for f, part in runs(text, font))
 
 
 def text_out(t: PDFTextObject, text: str, font: str, size: float) -> None:
     """``t.textOut(text)`` in ``font`` at ``size``, switching to the fallback where needed."""
+    if text.isascii():  # most text on most boards: no run to look for
+        t.textOut(text)
+        return
     parts = runs(text, font)
     if len(parts) == 1 and parts[0][0] == font:
         t.textOut(text)

@@ -41,7 +41,7 @@ from app.model.document import Document
 from app.model.gcpause import gc_paused
 from app.model.labels import LAYER_NAMES
 from app.model.palette import GRID, INK, LAYER_COLORS, LINK_COLORS, MUTED, PALETTE  # noqa: F401
-from app.model.routing import CardGrid, Rect, bounds, route_link
+from app.model.routing import CardGrid, PathIndex, Rect, path_rects, route_link
 from app.model.schema import LaneKind, Layer
 from app.model.text import ELLIPSIS, FONT_FAMILY, elide, text_width, wrap_text  # noqa: F401
 
@@ -344,9 +344,12 @@ class BoardLayouter:
         *,
         layers: Iterable[str] | None = None,
         options: LayoutOptions | None = None,
+        incremental: bool = True,
     ) -> None:
         self.doc = doc
         self.options = options or LayoutOptions()
+        #: kept current by refresh(); a one-off layout (a poster) skips the path index
+        self.incremental = incremental
         self.layers: frozenset[str] | None = (
             frozenset(Layer(x).value for x in layers) if layers is not None else None
         )
@@ -388,11 +391,13 @@ class BoardLayouter:
                 self._rel[(lane.id, stage.id)] = self._layout_cell(lane.id, stage.id)
         self.layout = BoardLayout(o)
         self._grid = CardGrid()
-        self._route_bounds: dict[str, Rect] = {}
+        self._paths: PathIndex | None = PathIndex() if self.incremental else None
         self._moved: list[Rect] = []  # boxes cards left or took in this refresh
         self._place_bands()
         for cell in self._rel:
             self._place_cell(cell, None)
+        emotions = {ln.id for ln in self._lanes if ln.kind == LaneKind.EMOTIONS.value}
+        self._grid.fill(b for b in self.layout.cards.values() if b.lane not in emotions)
         for lid in self._link_ends:
             self._route(lid, None)
         self._curves()
@@ -597,6 +602,7 @@ class BoardLayouter:
                 before = cards.get(box.id)
                 if before != placed:
                     delta.cards.add(box.id)
+                    # links this card now stands in (or no longer blocks) may change: settle()
                     self._moved.append(
                         (placed.x, placed.y, placed.x + placed.w, placed.y + placed.h)
                     )
@@ -605,7 +611,9 @@ class BoardLayouter:
                             (before.x, before.y, before.x + before.w, before.y + before.h)
                         )
             cards[box.id] = placed
-            if not emotions:  # chips ride the sentiment curve: links cross that lane anyway
+            # chips ride the sentiment curve (links cross that lane anyway); a full pass
+            # fills the grid in one go
+            if delta is not None and not emotions:
                 self._grid.put(placed)
 
     def _route(self, lid: str, delta: LayoutDelta | None) -> None:
@@ -614,13 +622,14 @@ class BoardLayouter:
         link = self.doc.link(lid)
         boxes = self.layout.cards
         if ends is None or link is None or ends[0] not in boxes or ends[1] not in boxes:
-            self._route_bounds.pop(lid, None)
+            if self._paths is not None:
+                self._paths.remove(lid)
             if routes.pop(lid, None) is not None and delta is not None:
                 delta.removed_links.add(lid)
             return
         s, t = boxes[ends[0]], boxes[ends[1]]
         lanes, o = self._lane_by_id, self.options
-        points = route_link(
+        points, plain = route_link(
             lid,
             s,
             t,
@@ -631,7 +640,8 @@ class BoardLayouter:
             gap=o.card_gap,
             padding=o.cell_padding,
         )
-        self._route_bounds[lid] = bounds(points, s, t)
+        if self._paths is not None:
+            self._paths.put(lid, path_rects(plain))
         route = LinkRoute(lid, ends[0], ends[1], link.kind, link.label, points)
         if delta is not None and routes.get(lid) != route:
             delta.links.add(lid)
@@ -730,22 +740,34 @@ class BoardLayouter:
         reroute: set[str] = set()
         for cid in delta.cards | delta.removed_cards:
             reroute.update(self._links_of.get(cid, ()))
-        # a card that moved into (or out of) another link's way changes that link's route
-        moved, self._moved = self._moved, []
-        if len(moved) > 400:
-            reroute.update(self._link_ends)
-        elif moved:
-            for lid, (x0, y0, x1, y1) in self._route_bounds.items():
-                if lid not in reroute and any(
-                    x0 < mx1 and mx0 < x1 and y0 < my1 and my0 < y1 for mx0, my0, mx1, my1 in moved
-                ):
-                    reroute.add(lid)
         for lid in reroute:
             self._route(lid, delta)
         emotion_lanes = {ln.id for ln in self.layout.lanes if ln.kind == LaneKind.EMOTIONS.value}
         if moved_stages or moved_lanes or any(c[0] in emotion_lanes for c in dirty):
             self._curves()
             delta.curves = True
+        return delta
+
+    def unsettled(self) -> bool:
+        """Whether cards moved since the last settle() (other links may have to go round)."""
+        return bool(self._moved)
+
+    def settle(self) -> LayoutDelta:
+        """Reroute the links whose way a card moved into or out of since the last call.
+
+        refresh() reroutes the links of the cards that moved, at once; the links that only
+        pass by them are left to this, which the canvas runs when the board is idle, so a
+        remote edit is on screen without waiting for them. The result equals a fresh layout.
+        """
+        delta = LayoutDelta()
+        moved, self._moved = self._moved, []
+        if self._paths is None or not moved:
+            return delta
+        reroute: set[str] = set()
+        for rect in moved:
+            reroute |= self._paths.meeting(rect)
+        for lid in reroute:
+            self._route(lid, delta)
         return delta
 
     def stage_count(self, stage_id: str) -> int:
@@ -772,4 +794,4 @@ def compute_layout(
     doc: Document, *, layers: Iterable[str] | None = None, options: LayoutOptions | None = None
 ) -> BoardLayout:
     """The layout of the whole board (all layers, or only those in ``layers``)."""
-    return BoardLayouter(doc, layers=layers, options=options).layout
+    return BoardLayouter(doc, layers=layers, options=options, incremental=False).layout

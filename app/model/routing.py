@@ -10,7 +10,7 @@ the layouter keeps it up to date as cards move.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,55 +22,129 @@ Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
 _BUCKET = 256.0
 
 
-class CardGrid:
-    """The placed card boxes in square buckets, to ask what a segment would pass behind."""
+class _Buckets:
+    """Ids in square buckets of the board, each under every bucket its rectangles meet."""
+
+    size = _BUCKET
 
     def __init__(self) -> None:
         self._buckets: dict[tuple[int, int], set[str]] = {}
-        self._boxes: dict[str, CardBox] = {}
 
-    @staticmethod
-    def _keys(x0: float, y0: float, x1: float, y1: float) -> Iterator[tuple[int, int]]:
-        for i in range(int(x0 // _BUCKET), int(x1 // _BUCKET) + 1):
-            for j in range(int(y0 // _BUCKET), int(y1 // _BUCKET) + 1):
-                yield i, j
+    def _add(self, key: str, x0: float, y0: float, x1: float, y1: float) -> None:
+        buckets, size = self._buckets, self.size
+        for i in range(int(x0 // size), int(x1 // size) + 1):
+            for j in range(int(y0 // size), int(y1 // size) + 1):
+                bucket = buckets.get((i, j))
+                if bucket is None:
+                    buckets[(i, j)] = {key}
+                else:
+                    bucket.add(key)
+
+    def _discard(self, key: str, x0: float, y0: float, x1: float, y1: float) -> None:
+        buckets, size = self._buckets, self.size
+        for i in range(int(x0 // size), int(x1 // size) + 1):
+            for j in range(int(y0 // size), int(y1 // size) + 1):
+                bucket = buckets.get((i, j))
+                if bucket is not None:
+                    bucket.discard(key)
+
+    def _near(self, x0: float, y0: float, x1: float, y1: float) -> set[str]:
+        buckets, size = self._buckets, self.size
+        found: set[str] = set()
+        for i in range(int(x0 // size), int(x1 // size) + 1):
+            for j in range(int(y0 // size), int(y1 // size) + 1):
+                bucket = buckets.get((i, j))
+                if bucket:
+                    found |= bucket
+        return found
+
+
+class CardGrid(_Buckets):
+    """The placed card boxes, to ask what a segment would pass behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._boxes: dict[str, CardBox] = {}
 
     def put(self, box: CardBox) -> None:
         old = self._boxes.get(box.id)
         if old is not None:
-            if (old.x, old.y, old.w, old.h) == (box.x, box.y, box.w, box.h):
+            if old.x == box.x and old.y == box.y and old.w == box.w and old.h == box.h:
                 self._boxes[box.id] = box
                 return
             self.remove(box.id)
         self._boxes[box.id] = box
-        for key in self._keys(box.x, box.y, box.x + box.w, box.y + box.h):
-            self._buckets.setdefault(key, set()).add(box.id)
+        self._add(box.id, box.x, box.y, box.x + box.w, box.y + box.h)
 
     def remove(self, card_id: str) -> None:
         old = self._boxes.pop(card_id, None)
-        if old is None:
-            return
-        for key in self._keys(old.x, old.y, old.x + old.w, old.y + old.h):
-            bucket = self._buckets.get(key)
-            if bucket is not None:
-                bucket.discard(card_id)
+        if old is not None:
+            self._discard(card_id, old.x, old.y, old.x + old.w, old.y + old.h)
+
+    def fill(self, boxes: Iterable[CardBox]) -> None:
+        """Put many boxes into an empty grid (a full layout: one loop, no look-ups)."""
+        buckets, size, known = self._buckets, self.size, self._boxes
+        for b in boxes:
+            known[b.id] = b
+            for i in range(int(b.x // size), int((b.x + b.w) // size) + 1):
+                for j in range(int(b.y // size), int((b.y + b.h) // size) + 1):
+                    bucket = buckets.get((i, j))
+                    if bucket is None:
+                        buckets[(i, j)] = {b.id}
+                    else:
+                        bucket.add(b.id)
 
     def blocked(self, rect: Rect, skip: Sequence[str]) -> bool:
         """Whether a card other than those in ``skip`` meets ``rect`` (edges excluded)."""
         x0, y0, x1, y1 = rect
-        if x0 > x1:
-            x0, x1 = x1, x0
+        if x0 > x1:  # a segment drawn right to left, widened the wrong way round
+            x0, x1 = x1 - 2.0, x0 + 2.0
         if y0 > y1:
-            y0, y1 = y1, y0
-        boxes = self._boxes
-        for key in self._keys(x0, y0, x1, y1):
-            for cid in self._buckets.get(key, ()):
-                if cid in skip:
-                    continue
-                b = boxes[cid]
-                if b.x < x1 and x0 < b.x + b.w and b.y < y1 and y0 < b.y + b.h:
-                    return True
+            y0, y1 = y1 - 2.0, y0 + 2.0
+        boxes, buckets = self._boxes, self._buckets
+        for i in range(int(x0 // _BUCKET), int(x1 // _BUCKET) + 1):
+            for j in range(int(y0 // _BUCKET), int(y1 // _BUCKET) + 1):
+                for cid in buckets.get((i, j), ()):
+                    if cid in skip:
+                        continue
+                    b = boxes[cid]
+                    if b.x < x1 and x0 < b.x + b.w and b.y < y1 and y0 < b.y + b.h:
+                        return True
         return False
+
+
+class PathIndex(_Buckets):
+    """Each link's plain path (what decides whether it must go round), to find the links a
+    moved card may open or close the way for."""
+
+    size = 4 * _BUCKET  # paths are long: fewer, larger buckets, checked exactly on a query
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rects: dict[str, tuple[Rect, ...]] = {}
+
+    def put(self, link_id: str, rects: tuple[Rect, ...]) -> None:
+        if self._rects.get(link_id) == rects:
+            return
+        self.remove(link_id)
+        self._rects[link_id] = rects
+        for r in rects:
+            self._add(link_id, *r)
+
+    def remove(self, link_id: str) -> None:
+        for r in self._rects.pop(link_id, ()):
+            self._discard(link_id, *r)
+
+    def meeting(self, rect: Rect) -> set[str]:
+        """The links whose plain path meets ``rect``."""
+        x0, y0, x1, y1 = rect
+        out: set[str] = set()
+        for lid in self._near(x0, y0, x1, y1):
+            for a0, b0, a1, b1 in self._rects.get(lid, ()):
+                if a0 < x1 and x0 < a1 and b0 < y1 and y0 < b1:
+                    out.add(lid)
+                    break
+        return out
 
 
 def _jitter(link_id: str) -> float:
@@ -78,30 +152,23 @@ def _jitter(link_id: str) -> float:
     return float(zlib.crc32(link_id.encode()) % 7 - 3) * 1.5
 
 
+def path_rects(points: Sequence[Point]) -> tuple[Rect, ...]:
+    """The segments of a path as thin rectangles (a line is about two points wide)."""
+    half = 1.0
+    return tuple(
+        (min(ax, bx) - half, min(ay, by) - half, max(ax, bx) + half, max(ay, by) + half)
+        for (ax, ay), (bx, by) in zip(points, points[1:], strict=False)
+    )
+
+
 def _path_blocked(points: Sequence[Point], grid: CardGrid, skip: Sequence[str]) -> bool:
-    half = 1.0  # a line is about two points wide
-    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
-        rect = (min(ax, bx) - half, min(ay, by) - half, max(ax, bx) + half, max(ay, by) + half)
-        if grid.blocked(rect, skip):
+    blocked = grid.blocked
+    ax, ay = points[0]
+    for bx, by in points[1:]:
+        if blocked((ax - 1.0, ay - 1.0, bx + 1.0, by + 1.0), skip):
             return True
+        ax, ay = bx, by
     return False
-
-
-def _simplified(points: list[Point]) -> tuple[Point, ...]:
-    """The path without repeated points and without middle points of straight runs."""
-    out: list[Point] = []
-    for p in points:
-        if out and abs(p[0] - out[-1][0]) < 0.01 and abs(p[1] - out[-1][1]) < 0.01:
-            continue
-        if len(out) >= 2:
-            (ax, ay), (bx, by) = out[-2], out[-1]
-            if (abs(ax - bx) < 0.01 and abs(bx - p[0]) < 0.01) or (
-                abs(ay - by) < 0.01 and abs(by - p[1]) < 0.01
-            ):
-                out[-1] = p
-                continue
-        out.append(p)
-    return tuple(out)
 
 
 def route_link(
@@ -115,8 +182,9 @@ def route_link(
     lane_top: float = 0.0,
     gap: float = 10.0,
     padding: float = 12.0,
-) -> tuple[Point, ...]:
-    """An orthogonal path from the source box's edge to the target box's edge.
+) -> tuple[tuple[Point, ...], tuple[Point, ...]]:
+    """An orthogonal path from the source box's edge to the target box's edge, and the plain
+    path it was chosen against (the route depends on the cards that meet the plain path).
 
     ``lane_top`` is the top of the lower of the two cards' lanes and ``gap`` the space
     between card columns: with ``grid`` given, a path that would pass behind another card
@@ -136,14 +204,16 @@ def route_link(
         end = (tx0, tcy) if right else (tx1, tcy)
         plain = (start, end) if abs(scy - tcy) < 0.5 else (start, (gx, scy), (gx, tcy), end)
         if grid is None or not _path_blocked(plain, grid, skip):
-            return plain
+            return plain, plain
         # out into the gutter beside the source, along the top of the lower lane, down or
         # up the gutter beside the target
         side = 1.0 if right else -1.0
         g1 = (sx1 if right else sx0) + side * (gap / 2 + j / 3)
         g2 = (tx0 if right else tx1) - side * (gap / 2 - j / 3)
+        if abs(g1 - g2) < 1.0:  # neighbouring columns share the gutter between them
+            return (start, (g1, scy), (g1, tcy), end), plain
         gy = lane_top + padding / 2 + j / 3
-        return _simplified([start, (g1, scy), (g1, gy), (g2, gy), (g2, tcy), end])
+        return (start, (g1, scy), (g1, gy), (g2, gy), (g2, tcy), end), plain
     # one above the other
     cx = (max(sx0, tx0) + min(sx1, tx1)) / 2
     if t.y >= s.y + s.h:
@@ -151,17 +221,10 @@ def route_link(
     elif t.y + t.h <= s.y:
         plain = ((cx, s.y), (cx, t.y + t.h))
     else:
-        return ((s.x + s.w / 2, scy), (t.x + t.w / 2, tcy))
+        overlap = ((s.x + s.w / 2, scy), (t.x + t.w / 2, tcy))
+        return overlap, ()
     if grid is None or not _path_blocked(plain, grid, skip):
-        return plain
+        return plain, plain
     # round the cards in between through the gutter right of the column
     gx = max(sx1, tx1) + gap / 2 + j / 3
-    return ((sx1, scy), (gx, scy), (gx, tcy), (tx1, tcy))
-
-
-def bounds(points: Sequence[Point], s: CardBox, t: CardBox) -> Rect:
-    """A rectangle holding the route and both of its cards: a card that moves into it may
-    change the route."""
-    xs = [p[0] for p in points] + [s.x, s.x + s.w, t.x, t.x + t.w]
-    ys = [p[1] for p in points] + [s.y, s.y + s.h, t.y, t.y + t.h]
-    return min(xs), min(ys), max(xs), max(ys)
+    return ((sx1, scy), (gx, scy), (gx, tcy), (tx1, tcy)), plain

@@ -150,3 +150,31 @@ def test_chinese_japanese_and_korean_titles_draw_real_glyphs(qtbot) -> None:
     assert {"DejaVu Sans", "Droid Sans Fallback"} <= families
     # glyph 0 is the "missing glyph" box
     assert all(0 not in run.glyphIndexes() for run in runs)
+
+
+def test_a_link_straightens_on_screen_once_the_card_in_its_way_has_moved(
+    qtbot, tmp_path: Path
+) -> None:
+    """The link item goes round a card between its ends; moving that card away straightens
+    the item shortly after, without the link's own cards moving."""
+    doc = Document.new(tmp_path / "r.cld")
+    s1, e = edits.add_stage(doc, "Onboard")
+    doc.commit(e)
+    s2, e = edits.add_stage(doc, "Adopt", after=s1)
+    doc.commit(e)
+    cards = {}
+    for name, kind in (("front", "frontstage"), ("back", "backstage"), ("team", "team")):
+        lane, e = edits.add_lane(doc, name, kind, team="Ops" if kind == "team" else "")
+        doc.commit(e)
+        cards[name], e = edits.add_card(doc, lane, s1, title=name)
+        doc.commit(e)
+    kid, e = edits.add_link(doc, cards["team"], cards["front"])
+    doc.commit(e)
+    scene = BoardScene(doc)
+    try:
+        assert len(scene.links[kid].route.points) == 4
+        doc.commit(edits.move_cards(doc, [cards["back"]], doc.card(cards["back"]).lane, s2))
+        qtbot.waitUntil(lambda: len(scene.links[kid].route.points) == 2, timeout=2000)
+    finally:
+        scene.close()
+        doc.close()

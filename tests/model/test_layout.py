@@ -261,13 +261,43 @@ def test_links_do_not_pass_behind_other_cards_on_the_sample_board(tmp_path) -> N
     doc.close()
 
 
+def test_a_link_goes_round_a_card_and_straight_once_it_has_moved_away(tmp_path) -> None:
+    """Team -> front stage passes the back-stage card between them: the link goes round
+    it; when that card moves to another stage, settle() straightens the link."""
+    doc = Document.new(tmp_path / "r.cld")
+    s1, e = edits.add_stage(doc, "Onboard")
+    doc.commit(e)
+    s2, e = edits.add_stage(doc, "Adopt", after=s1)
+    doc.commit(e)
+    cards = {}
+    for name, kind in (("front", "frontstage"), ("back", "backstage"), ("team", "team")):
+        lane, e = edits.add_lane(doc, name, kind, team="Ops" if kind == "team" else "")
+        doc.commit(e)
+        cards[name], e = edits.add_card(doc, lane, s1, title=name)
+        doc.commit(e)
+    kid, e = edits.add_link(doc, cards["team"], cards["front"])
+    doc.commit(e)
+    layouter = BoardLayouter(doc)
+    doc.subscribe(lambda ev: layouter.refresh(ev.changed))
+    assert len(layouter.layout.links[kid].points) == 4  # round the back-stage card
+    back = doc.card(cards["back"])
+    doc.commit(edits.move_cards(doc, [cards["back"]], back.lane, s2))
+    assert layouter.unsettled()
+    layouter.settle()
+    assert len(layouter.layout.links[kid].points) == 2  # straight up now
+    assert layouter.layout.links == compute_layout(doc).links
+    doc.close()
+
+
 def test_a_card_moved_into_a_links_way_reroutes_that_link(board) -> None:
-    """The incremental layout reroutes a link whose path a moved card now blocks, exactly
-    as a fresh layout would."""
+    """Once settled, the incremental layout has rerouted every link whose path a moved card
+    now blocks (or no longer blocks), exactly as a fresh layout would."""
     doc, ids = board
     layouter = BoardLayouter(doc)
     doc.subscribe(lambda ev: layouter.refresh(ev.changed))
-    for card in list(lay_cards := [c.id for c in doc.cards()])[:6]:
+    for card in [c.id for c in doc.cards()][:6]:
         doc.commit(edits.move_cards(doc, [card], ids["frontstage"], ids["Onboard"]))
+        assert layouter.unsettled()
+        layouter.settle()
+        assert not layouter.unsettled()
         assert layouter.layout.links == compute_layout(doc).links
-    assert lay_cards
