@@ -178,3 +178,56 @@ def test_a_link_straightens_on_screen_once_the_card_in_its_way_has_moved(
     finally:
         scene.close()
         doc.close()
+
+
+def test_a_burst_of_a_thousand_remote_changes_repaints_the_board_once(
+    qtbot, board, tmp_path: Path
+) -> None:
+    """1,000 changes from another participant (500 new cards, 500 retitles), applied as one
+    batch as the workshop client does, reach the board in a single repaint."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    from app.canvas.view import BoardView
+
+    doc, ids = board
+    other = Document.open(doc.save_as(tmp_path / "other.cld"))
+    seq = max(s for s, _ in other.store.changes())
+    lanes, stages = other.lanes(), other.stages()
+    for i in range(500):
+        lane, stage = lanes[i % len(lanes)].id, stages[i % len(stages)].id
+        _cid, e = edits.add_card(other, lane, stage, title=f"Remote idea {i}")
+        other.commit(e)
+        other.commit([("card", ids["A1"], "title", f"A1 v{i}")])
+    burst = [c for _s, c in other.store.changes(after_seq=seq)]
+    other.close()
+    assert len(burst) == 1000
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    scene = BoardScene(doc)
+    view = BoardView(scene)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    view.show()
+    view.set_zoom(1.5)  # scrolled already: the board growing does not resize the viewport
+    paints = Paints()
+    view.viewport().installEventFilter(paints)
+    qtbot.waitExposed(view)
+    for _ in range(3):
+        QApplication.processEvents()
+    paints.count = 0
+    doc.apply_many(burst, origin="remote")
+    qtbot.waitUntil(lambda: paints.count >= 1, timeout=3000)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert paints.count == 1
+    assert sum(1 for c in scene.cards if doc.card(c).title.startswith("Remote idea")) == 500
+    assert scene.cards[ids["A1"]].box.lines[0].startswith("A1 v499")
+    scene.close()
