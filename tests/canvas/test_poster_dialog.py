@@ -78,3 +78,28 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, doc: Document, tmp_pa
     assert "cancelled" in dialog.error.text()
     assert not out.exists()
     assert dialog.result() == 0
+
+
+def test_the_dialog_adds_the_findings_and_speaks_its_own_words(
+    qtbot, doc: Document, tmp_path: Path
+) -> None:
+    """Ticking the analysis adds findings pages; a scale needing too many sheets is told
+    with the dialog's field names, not command-line flags."""
+    out = tmp_path / "poster.pdf"
+    dialog = PosterDialog(doc, out)
+    qtbot.addWidget(dialog)
+    dialog.with_analysis.setChecked(True)
+    dialog.refresh()
+    with qtbot.waitSignal(dialog.accepted, timeout=20000):
+        dialog.start_export()
+    assert "of analysis findings" in dialog.result_message
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(out).pages[1:])
+    assert "Critical path" in text and "Hand-offs (20)" in text
+    again = PosterDialog(doc, tmp_path / "tiles.pdf")
+    qtbot.addWidget(again)
+    again.tiled.setChecked(True)
+    again.sheet.setCurrentText(CUSTOM)
+    again.custom.setText("100x100mm")
+    again.scale.setValue(400)
+    qtbot.waitUntil(lambda: "sheets" in again.error.text(), timeout=3000)
+    assert "--" not in again.error.text()

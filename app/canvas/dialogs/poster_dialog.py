@@ -150,6 +150,24 @@ class PosterPreview(QWidget):
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, tile.label)
 
 
+#: the command line's options as this dialog names them
+_OPTION_WORDS = {
+    "--size": "Sheet",
+    "--tile": "Print on: tiles",
+    "--scale": "Scale",
+    "--overlap": "Overlap",
+    "--layers": "Layers",
+    "--orientation": "Orientation",
+}
+
+
+def in_dialog_words(message: str) -> str:
+    """A poster request's error as the dialog says it: fields by their labels, not flags."""
+    for flag, label in _OPTION_WORDS.items():
+        message = message.replace(flag, label)
+    return message
+
+
 class PosterWorker(QObject):
     """Writes a prepared poster in a worker thread, reporting pages and honouring cancel."""
 
@@ -242,6 +260,11 @@ class PosterDialog(QDialog):
             self.layer_boxes[layer.value] = box
             layers_row.addWidget(box)
         form.addRow("Layers", layers_row)
+        self.with_analysis = QCheckBox("Add pages with the lifecycle analysis findings")
+        self.with_analysis.setToolTip(
+            "Touchpoints with nothing behind them, hand-offs, bottlenecks, the critical path"
+        )
+        form.addRow("", self.with_analysis)
         path_row = QHBoxLayout()
         self.path_edit = QLineEdit(str(path))
         browse = QPushButton("Browse…")
@@ -287,6 +310,7 @@ class PosterDialog(QDialog):
             self.scale.valueChanged,
             self.overlap.valueChanged,
             *(box.toggled for box in self.layer_boxes.values()),
+            self.with_analysis.toggled,
         ):
             signal.connect(self._changed)
         self.refresh()
@@ -337,10 +361,12 @@ class PosterDialog(QDialog):
         """Plan the poster for the current options and show the grid, or say what is wrong."""
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         try:
-            self.prepared = prepare_poster(self.doc, self.request())
+            self.prepared = prepare_poster(
+                self.doc, self.request(), with_analysis=self.with_analysis.isChecked()
+            )
         except PosterError as exc:
             self.prepared = None
-            self.error.setText(str(exc))
+            self.error.setText(in_dialog_words(str(exc)))
             self.summary.setText("")
             ok.setEnabled(False)
         else:
