@@ -45,6 +45,9 @@ WRITE_HIGH_WATER = 512 * 1024
 ROOM_IDLE_S = 300.0
 #: the room state records the log seq it has applied after this many changes (and on close)
 SAVE_SEQ_EVERY = 1_000
+#: how long logged changes wait to be merged into the room state, in seconds: under load
+#: many pushes share one transaction, and fan-out never waits on the merge
+STATE_APPLY_S = 0.05
 
 
 def clamp_stamp(stamp: str, now_ms: int) -> str:
@@ -127,6 +130,29 @@ class Room:
     flush_handle: asyncio.TimerHandle | None = None
     unload_handle: asyncio.TimerHandle | None = None
     last_flush: float = 0.0
+    #: logged and sent, not yet merged into ``doc`` (see SyncServer._apply_state)
+    unapplied: list[Change] = field(default_factory=list)
+    unapplied_ids: set[str] = field(default_factory=set)
+    apply_handle: asyncio.TimerHandle | None = None
+
+    def merge_pending(self) -> None:
+        """Merge what the room logged and sent since the last call into ``doc``."""
+        if self.apply_handle is not None:
+            self.apply_handle.cancel()
+            self.apply_handle = None
+        pending, self.unapplied = self.unapplied, []
+        self.unapplied_ids.clear()
+        if pending:
+            try:
+                self.doc.apply_many(pending, origin="remote")
+            except Exception:  # the log is the truth; the state catches up when it reopens
+                log.exception("room %s: the merged state refused logged changes", self.id)
+
+    @property
+    def state(self) -> Document:
+        """The merged room state, up to date with the log (what a newcomer loads)."""
+        self.merge_pending()
+        return self.doc
 
 
 class SyncServer:
@@ -231,6 +257,7 @@ class SyncServer:
             for handle in (room.flush_handle, room.unload_handle):
                 if handle is not None:
                     handle.cancel()
+            self._apply_state(room)
             self._save_seq(room)
             room.doc.close()
         self.rooms.clear()
@@ -437,6 +464,7 @@ class SyncServer:
         self._commit(room)
         if room.writer is not None:
             room.writer.cancel()
+        self._apply_state(room)
         self._save_seq(room)
         room.doc.close()
         del self.rooms[room.id]
@@ -568,6 +596,7 @@ class SyncServer:
         # the room state holds every logged change (opening a room replays the log into it),
         # so its index answers which ids are known without a query on the log
         known = room.doc.store.known_change_ids(c.id for c in batch)
+        known.update(c.id for c in batch if c.id in room.unapplied_ids)
         try:
             try:
                 fresh, texts = self.roomlog.append(room.id, room.seq + 1, batch, known=known)
@@ -599,20 +628,31 @@ class SyncServer:
                     c.send(message, changes=len(fresh))
         for who, batch_id, changes in pending:
             who.send(p.dumps(p.Ack(batch_id=batch_id, seq=room.seq, ids=[c.id for c in changes])))
-        # durable since the log append: out to the room first, then into the merged state
-        # (newcomers' snapshots), in this same callback so no join sees one without the other
+        # durable since the log append: out to the room now; merged into the state (what a
+        # newcomer's snapshot is made of) a little later, many pushes in one transaction
         self._flush_if_due(room)
-        try:
-            room.doc.apply_many([c for c in batch if c.id not in known], origin="remote")
-        except Exception:  # the log is the truth; the state catches up when the room reopens
-            log.exception("room %s: the merged state refused logged changes", room.id)
+        if fresh:
+            room.unapplied.extend(fresh)
+            room.unapplied_ids.update(c.id for c in fresh)
+            if room.apply_handle is None:
+                loop = asyncio.get_running_loop()
+                room.apply_handle = loop.call_later(STATE_APPLY_S, self._apply_state, room)
+
+    def _apply_state(self, room: Room) -> None:
+        """Merge what the room logged since the last call into its state Document.
+
+        Runs STATE_APPLY_S after a push, and before anything reads the state (a newcomer's
+        snapshot, closing the room), so the state is never seen behind the log.
+        """
+        room.merge_pending()
         if room.seq - room.saved_seq >= SAVE_SEQ_EVERY:
             self._save_seq(room)
 
     @staticmethod
     def _save_seq(room: Room) -> None:
-        # how far the state has applied the log; a stale value only makes a restart replay
-        # a few known changes again, which the Document skips
+        # how far the state has applied the log (call after _apply_state); a stale value only
+        # makes a restart replay a few known changes again, which the Document skips
+        assert not room.unapplied
         room.doc.store.set_meta({"room_log_seq": str(room.seq)})
         room.saved_seq = room.seq
 
@@ -629,6 +669,7 @@ class SyncServer:
 
         Applying it gives the same values, registers and conflicts as replaying the log.
         """
+        self._apply_state(room)
         return [
             p.changes_message(0, room.seq if last else 0, chunk, snapshot=True)
             for chunk, last in chunks(snapshot_changes(room.doc))

@@ -78,6 +78,21 @@ def create_room(data: Path, name: str = "Room") -> NewRoom:
         roomlog.close()
 
 
+class LiveState:
+    """A room's merged state as a newcomer would load it, read fresh on every use (the
+    server merges logged changes into it a moment after it sends them out)."""
+
+    def __init__(self, server: SyncServer, room_id: str) -> None:
+        self._server, self._room_id = server, room_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server.rooms[self._room_id].state, name)
+
+
+def live_state(server: SyncServer, room_id: str) -> Any:
+    return LiveState(server, room_id)
+
+
 def room_url(server_url: str, room: NewRoom) -> str:
     return f"{server_url}/rooms/{room.id}"
 

@@ -20,6 +20,7 @@ from sync_helpers import (
     add_cards,
     board_state,
     create_room,
+    live_state,
     room_url,
     serving,
     small_board,
@@ -268,7 +269,7 @@ def test_a_stream_of_fast_edits_is_batched_not_flood_closed(tmp_path: Path) -> N
                 await asyncio.sleep(0)  # let the client run between edits
             await until(c.drained, 20, "drained")
             assert "offline" not in closes
-            assert len(server.rooms[room.id].doc.cards()) == 304
+            assert len(live_state(server, room.id).cards()) == 304
             await c.stop()
             c.doc.close()
 

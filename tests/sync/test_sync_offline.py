@@ -18,6 +18,7 @@ from sync_helpers import (
     conflict_set,
     create_room,
     free_port,
+    live_state,
     retitle,
     room_url,
     run_cli,
@@ -130,7 +131,7 @@ def test_an_outbox_bigger_than_the_change_burst_drains_without_a_close(tmp_path:
             assert result.pushed == n + 8  # the board's own 8 changes too
             assert "offline" not in states  # never closed for flooding
             assert doc.store.outbox_count() == 0
-            assert server.rooms[room.id].doc.card("c-base3").notes == f"offline {n - 1}"
+            assert live_state(server, room.id).card("c-base3").notes == f"offline {n - 1}"
 
     asyncio.run(main())
     doc.close()
@@ -180,7 +181,7 @@ def test_clock_a_day_ahead_cannot_win_later_conflicts(tmp_path: Path) -> None:
             retitle(ahead, "c-base0", "from tomorrow")
             change_id = ahead.store.outbox()[0].id
             await SyncClient(url, token, DocumentAdapter(ahead)).sync_once(timeout=10)
-            logged = server.rooms[room.id].doc.store.change_stamp(change_id)
+            logged = live_state(server, room.id).store.change_stamp(change_id)
             assert logged is not None and int(logged[:12], 16) <= wall_ms() + 5_000
             assert (
                 ahead.store.change_stamp(change_id) == logged
@@ -189,7 +190,7 @@ def test_clock_a_day_ahead_cannot_win_later_conflicts(tmp_path: Path) -> None:
             retitle(later, "c-base0", "a later edit")  # made without seeing tomorrow's
             for doc in (later, ahead):
                 await SyncClient(url, token, DocumentAdapter(doc)).sync_once(timeout=10)
-            room_doc = server.rooms[room.id].doc
+            room_doc = live_state(server, room.id)
             for doc in (ahead, later, room_doc):
                 assert doc.card("c-base0").title == "a later edit"
                 assert [c.value for c in doc.conflicts()] == ["from tomorrow"]

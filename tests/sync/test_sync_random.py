@@ -12,6 +12,7 @@ from sync_helpers import (
     board_state,
     conflict_set,
     create_room,
+    live_state,
     room_url,
     serving,
     small_board,
@@ -81,7 +82,7 @@ def test_random_edits_and_disconnects_converge(tmp_path: Path, seed: int) -> Non
                 if clients[i] is None:
                     clients[i] = LiveClient(doc, url, token).start()
             live = [c for c in clients if c is not None]
-            room_doc = server.rooms[room.id].doc
+            room_doc = live_state(server, room.id)
             await until(
                 lambda: (
                     all(c.drained() for c in live)

@@ -15,6 +15,7 @@ from sync_helpers import (
     board_state,
     conflict_set,
     create_room,
+    live_state,
     retitle,
     room_url,
     serving,
@@ -54,7 +55,7 @@ def test_three_clients_converge_and_late_joiner_gets_board(tmp_path: Path) -> No
                     add_cards(c.doc, 2, f"r{round_}-{i}")
                     retitle(c.doc, "c-base0", f"title by {i} in round {round_}")
                 await asyncio.sleep(0.01)
-            room_doc = server.rooms[room.id].doc
+            room_doc = live_state(server, room.id)
             await until(
                 lambda: (
                     all(c.drained() for c in clients)
@@ -186,7 +187,7 @@ def test_viewer_push_is_refused_and_connection_stays_open(tmp_path: Path) -> Non
                             w[3] == "after the refusal" for item in m.items for w in item["writes"]
                         ):
                             got_change = True
-            room_doc = server.rooms[room.id].doc
+            room_doc = live_state(server, room.id)
             assert room_doc.card("c-base0").title == "card 0"
             assert "hostile:1" not in server.roomlog.change_ids(room.id)
             await editor.stop()
@@ -213,7 +214,7 @@ def test_only_the_facilitator_may_write_the_facilitation_state(tmp_path: Path) -
                 on_state=lambda s: states.append(s.state),
             ).start()
             await until(lambda: ed.online and ed.drained() and server.rooms, what="online")
-            room_doc = server.rooms[room.id].doc
+            room_doc = live_state(server, room.id)
             _fid, opening = create("facilitation", {"voting_open": True}, entity_id="f-workshop")
             # a modified client: a round opened with a card edit, then an innocent edit,
             # committed together so they leave in one push
@@ -361,7 +362,7 @@ def test_hostile_inputs_close_only_that_connection(tmp_path: Path) -> None:
                 )
 
             await until(lambda: editor.online and editor.drained() and server.rooms, what="online")
-            room_doc = server.rooms[room.id].doc
+            room_doc = live_state(server, room.id)
             await settled()
             headers = {"Authorization": f"Bearer {room.tokens['editor']}"}
             for i, (label, payload, code, reason) in enumerate(HOSTILE):
@@ -431,7 +432,7 @@ def test_a_flood_of_changes_closes_only_that_connection(tmp_path: Path) -> None:
                 assert ws.close_code == p.CLOSE_RATE_LIMITED
                 assert "too many changes" in (ws.close_reason or "")
             retitle(editor.doc, "c-base1", "still here")
-            room_doc = server.rooms[room.id].doc
+            room_doc = live_state(server, room.id)
             await until(lambda: room_doc.card("c-base1").title == "still here", what="others go on")
             assert editor.online
             logged = server.roomlog.change_ids(room.id)
@@ -519,7 +520,7 @@ def test_overflowing_participant_is_told_to_resync_and_catches_up(
                         elif isinstance(m, p.Changes) and m.from_seq <= seq + 1:
                             seq = max(seq, m.to_seq)
                 assert resynced
-            room_doc = server.rooms[room.id].doc
+            room_doc = live_state(server, room.id)
             await until(
                 lambda: board_state(watcher.doc) == board_state(room_doc), what="watcher resynced"
             )
@@ -582,7 +583,7 @@ def test_tls_when_certificate_and_key_are_given(tmp_path: Path) -> None:
             )
             result = await client.sync_once(timeout=10)
             assert result.pushed == doc.store.change_count()
-            assert len(server.rooms[room.id].doc.cards()) == 4
+            assert len(live_state(server, room.id).cards()) == 4
             doc.close()
             plain = SyncClient(
                 room_url(server.url, room).replace("wss://", "ws://"),
