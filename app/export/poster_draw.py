@@ -269,7 +269,9 @@ def _route_ops(points: tuple[tuple[float, float], ...]) -> str:
     ops = [f"{points[0][0]:.2f} {-points[0][1]:.2f} m"]
     for i in range(1, len(points) - 1):
         (ax, ay), (bx, by), (cx, cy) = points[i - 1], points[i], points[i + 1]
-        d1, d2 = math.hypot(bx - ax, by - ay), math.hypot(cx - bx, cy - by)
+        # routes are orthogonal: a segment's length is the sum of its two extents
+        d1 = abs(bx - ax) + abs(by - ay)
+        d2 = abs(cx - bx) + abs(cy - by)
         r = min(ELBOW, d1 / 2, d2 / 2)
         if r < 0.5:
             ops.append(f"{bx:.2f} {-by:.2f} l")

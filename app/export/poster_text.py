@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
@@ -95,6 +95,7 @@ def needs_fallback(texts: Iterable[str]) -> bool:
     return not joined.isascii() and any(_needs_fallback(ch) for ch in set(joined))
 
 
+@lru_cache(maxsize=8192)  # footers ("CSM · 2 h") and stage names repeat all over a board
 def runs(text: str, font: str) -> list[tuple[str, str]]:
     """``text`` cut into (font, part) runs: the fallback font where ``font`` has no glyph."""
     if text.isascii():
@@ -112,6 +113,7 @@ def runs(text: str, font: str) -> list[tuple[str, str]]:
     return out
 
 
+@lru_cache(maxsize=8192)
 def string_width(text: str, font: str, size: float) -> float:
     """Printed width of ``text``, fallback runs included."""
     if text.isascii():

@@ -85,14 +85,17 @@ class CardGrid(_Buckets):
         """Put many boxes into an empty grid (a full layout: one loop, no look-ups)."""
         buckets, size, known = self._buckets, self.size, self._boxes
         for b in boxes:
-            known[b.id] = b
-            for i in range(int(b.x // size), int((b.x + b.w) // size) + 1):
-                for j in range(int(b.y // size), int((b.y + b.h) // size) + 1):
+            cid = b.id
+            known[cid] = b
+            i0, i1 = int(b.x // size), int((b.x + b.w) // size)
+            j0, j1 = int(b.y // size), int((b.y + b.h) // size)
+            for i in range(i0, i1 + 1) if i1 > i0 else (i0,):
+                for j in range(j0, j1 + 1) if j1 > j0 else (j0,):
                     bucket = buckets.get((i, j))
                     if bucket is None:
-                        buckets[(i, j)] = {b.id}
+                        buckets[(i, j)] = {cid}
                     else:
-                        bucket.add(b.id)
+                        bucket.add(cid)
 
     def blocked(self, rect: Rect, skip: Sequence[str]) -> bool:
         """Whether a card other than those in ``skip`` meets ``rect`` (edges excluded)."""
