@@ -151,7 +151,11 @@ class PropertiesPanel(QScrollArea):
             self._show_empty(text)
             return
         item = items[0]
-        self.show_entity(item.entity_type, item.id)  # type: ignore[attr-defined]
+        target = (item.entity_type, item.id)  # type: ignore[attr-defined]
+        if target == self.target and self._editors:
+            self._load()  # the same thing still selected: keep the form and its focus
+            return
+        self.show_entity(*target)
 
     def show_entity(self, entity_type: str, entity_id: str) -> None:
         """Build the form for one entity."""

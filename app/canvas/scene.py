@@ -178,6 +178,21 @@ class BoardScene(QGraphicsScene):
         kept = [
             i.id for i in self.selectedItems() if isinstance(i, StageHeaderItem | LaneLabelItem)
         ]
+        # the selected header or label is replaced by its twin: to the properties dock that
+        # is no change of selection (it keeps its form, and the field being typed in)
+        lay = self.layout
+        # outside the quiet part below: the views follow the scene rect by its signal
+        self.setSceneRect(QRectF(-MARGIN, -MARGIN, lay.width + 2 * MARGIN, lay.height + 2 * MARGIN))
+        blocked = self.signalsBlocked()
+        self.blockSignals(True)
+        try:
+            self._build_frame_items(kept)
+        finally:
+            self.blockSignals(blocked)
+        if kept and not blocked:
+            self.selectionChanged.emit()
+
+    def _build_frame_items(self, kept: list[str]) -> None:
         for item in self._frame:
             self.removeItem(item)
         self._frame = []
@@ -187,7 +202,6 @@ class BoardScene(QGraphicsScene):
         self.lane_items.clear()
         self.label_items.clear()
         lay = self.layout
-        self.setSceneRect(QRectF(-MARGIN, -MARGIN, lay.width + 2 * MARGIN, lay.height + 2 * MARGIN))
         bg = BoardBackgroundItem(
             QRectF(0, 0, lay.width - lay.options.margin, lay.height - lay.options.margin)
         )

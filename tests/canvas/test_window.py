@@ -245,3 +245,21 @@ def test_standard_shortcuts_are_there_on_every_platform(win) -> None:
     assert {"Ctrl++", "Ctrl+="} <= keys["Zoom &In"]
     redo = {k.toString() for k in win.act_redo.shortcuts()}
     assert {"Ctrl+Shift+Z", "Ctrl+Y"} <= redo
+
+
+def test_editing_a_stage_in_the_dock_keeps_its_form_and_focus(win, board) -> None:
+    """Renaming a stage rebuilds the board's frame; the dock keeps the same form, the
+    field keeps the keyboard, and the view still scrolls over the whole board."""
+    doc, ids = board
+    win.scene.stage_items[ids["Adopt"]].setSelected(True)
+    panel = win.properties
+    name = panel.field_widget("name")
+    name.setFocus()
+    name.setText("Adopt and grow across the whole company")
+    name.editingFinished.emit()
+    assert doc.stage(ids["Adopt"]).name.startswith("Adopt and grow")
+    assert panel.field_widget("name") is name  # the same form, not a new one
+    assert win.scene.stage_items[ids["Adopt"]].isSelected()
+    assert panel.target == ("stage", ids["Adopt"])
+    rect = win.scene.sceneRect()
+    assert rect.width() >= win.scene.layout.width  # the view knows the new size
