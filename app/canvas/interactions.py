@@ -369,6 +369,19 @@ class BoardEditor(QObject):
 
         return self._open_inline(rect, "", done)
 
+    def rename_in_place(self, entity_type: str, entity_id: str) -> InlineEditorItem | None:
+        """Edit a stage's name on its header, or a lane's on its label."""
+        items = self.scene.stage_items if entity_type == "stage" else self.scene.label_items
+        item = items.get(entity_id)
+        if item is None:
+            return None
+        r = item.sceneBoundingRect()
+        if entity_type == "stage":
+            rect = QRectF(r.x() + 6, r.y() + 28, r.width() - 12, 28)
+        else:
+            rect = QRectF(r.x() + 8, r.y() + 30, r.width() - 16, 28)
+        return self.rename_inline(entity_type, entity_id, rect)
+
     def rename_inline(
         self, entity_type: str, entity_id: str, rect: QRectF
     ) -> InlineEditorItem | None:
@@ -499,17 +512,8 @@ class BoardEditor(QObject):
         if isinstance(item, CardItem):
             self.edit_title(item.id)
             return True
-        if isinstance(item, StageHeaderItem):
-            rect = item.sceneBoundingRect()
-            self.rename_inline(
-                "stage", item.id, QRectF(rect.x() + 6, rect.y() + 28, rect.width() - 12, 28)
-            )
-            return True
-        if isinstance(item, LaneLabelItem):
-            rect = item.sceneBoundingRect()
-            self.rename_inline(
-                "lane", item.id, QRectF(rect.x() + 8, rect.y() + 30, rect.width() - 16, 28)
-            )
+        if isinstance(item, StageHeaderItem | LaneLabelItem):
+            self.rename_in_place(item.entity_type, item.id)
             return True
         cell = self.scene.layout.cell_at(pos.x(), pos.y())
         if cell is not None:

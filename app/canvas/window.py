@@ -571,15 +571,26 @@ class MainWindow(QMainWindow):
             return
         stages = self.editor.doc.stages()
         after = after or (stages[-1].id if stages else None)
-        self.editor.add_stage("New stage", after=after)
+        self._name_new("stage", self.editor.add_stage("New stage", after=after))
 
     def add_lane(self, kind: str, after: str | None = None) -> None:
         if self.editor is not None:
-            self.editor.add_lane(
+            lid = self.editor.add_lane(
                 kind.replace("_", " ").capitalize() if kind != "team" else "New team",
                 kind,
                 after=after,
             )
+            self._name_new("lane", lid)
+
+    def _name_new(self, entity_type: str, entity_id: str) -> None:
+        """Show a new stage or lane and put its name up for typing, as a new card's title."""
+        if self.editor is None or self.scene is None or self.view is None:
+            return
+        items = self.scene.stage_items if entity_type == "stage" else self.scene.label_items
+        item = items.get(entity_id)
+        if item is not None:
+            self.view.show_item(item.sceneBoundingRect())
+            self.editor.rename_in_place(entity_type, entity_id)
 
     def vote(self) -> None:
         if self.editor is not None:

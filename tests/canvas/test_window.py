@@ -263,3 +263,18 @@ def test_editing_a_stage_in_the_dock_keeps_its_form_and_focus(win, board) -> Non
     assert panel.target == ("stage", ids["Adopt"])
     rect = win.scene.sceneRect()
     assert rect.width() >= win.scene.layout.width  # the view knows the new size
+
+
+def test_add_stage_puts_the_new_name_up_for_typing(win, board) -> None:
+    """Edit ▸ Add Stage adds "New stage" and opens its name in place; typing and Enter
+    rename it; Escape would keep "New stage"."""
+    doc, _ids = board
+    win.act_add_stage.trigger()
+    new = doc.stages()[-1]
+    assert new.name == "New stage"
+    inline = win.editor.inline
+    assert inline is not None and inline.toPlainText() == "New stage"
+    inline.setPlainText("Expand")
+    inline.finish(True)
+    assert doc.stages()[-1].name == "Expand"
+    assert win.editor.inline is None
