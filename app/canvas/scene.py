@@ -29,6 +29,7 @@ from app.canvas.items import (
     StageHeaderItem,
     VisibilityLineItem,
 )
+from app.canvas.items.bands import LabelColumnItem
 from app.canvas.items.curves import SeparatorChipItem
 from app.model import facilitation as fac
 from app.model.document import Document, DocumentEvent
@@ -206,6 +207,8 @@ class BoardScene(QGraphicsScene):
             QRectF(0, 0, lay.width - lay.options.margin, lay.height - lay.options.margin)
         )
         self._add_frame(bg)
+        column = QRectF(0, 0, lay.label_width, lay.height - lay.options.margin)
+        self._add_frame(LabelColumnItem(column), self.label_group, -1)
         for i, lane in enumerate(lay.lanes):
             band = LaneBandItem(lane, lay, i)
             self.lane_items[lane.id] = band

@@ -65,6 +65,16 @@ class BoardBackgroundItem(_Painted):
         painter.fillRect(self._rect, theme.BOARD_BG)
 
 
+class LabelColumnItem(_Painted):
+    """The sheet under the lane labels, gaps between layers included: pinned with them, it
+    keeps links that pass underneath from showing through when the board pans sideways."""
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.fillRect(self._rect, theme.BOARD_BG)
+
+
 VOTING_TINT = theme.color("#F59F00", 26)
 VOTING_EDGE = theme.color("#E67700")
 
