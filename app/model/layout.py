@@ -392,6 +392,8 @@ class BoardLayouter:
         self.layout = BoardLayout(o)
         self._grid = CardGrid()
         self._paths: PathIndex | None = PathIndex() if self.incremental else None
+        # plain paths a refresh changed, indexed by the next settle() (off the hot path)
+        self._stale_paths: dict[str, tuple[Rect, ...] | None] = {}
         self._moved: list[Rect] = []  # boxes cards left or took in this refresh
         self._place_bands()
         for cell in self._rel:
@@ -623,7 +625,10 @@ class BoardLayouter:
         boxes = self.layout.cards
         if ends is None or link is None or ends[0] not in boxes or ends[1] not in boxes:
             if self._paths is not None:
-                self._paths.remove(lid)
+                if delta is None:
+                    self._paths.remove(lid)
+                else:
+                    self._stale_paths[lid] = None
             if routes.pop(lid, None) is not None and delta is not None:
                 delta.removed_links.add(lid)
             return
@@ -641,7 +646,10 @@ class BoardLayouter:
             padding=o.cell_padding,
         )
         if self._paths is not None:
-            self._paths.put(lid, path_rects(plain))
+            if delta is None:
+                self._paths.put(lid, path_rects(plain))
+            else:
+                self._stale_paths[lid] = path_rects(plain)
         route = LinkRoute(lid, ends[0], ends[1], link.kind, link.label, points)
         if delta is not None and routes.get(lid) != route:
             delta.links.add(lid)
@@ -761,11 +769,18 @@ class BoardLayouter:
         """
         delta = LayoutDelta()
         moved, self._moved = self._moved, []
-        if self._paths is None or not moved:
+        paths = self._paths
+        if paths is None or not moved:
             return delta
+        stale, self._stale_paths = self._stale_paths, {}
+        for lid, rects in stale.items():
+            if rects is None:
+                paths.remove(lid)
+            else:
+                paths.put(lid, rects)
         reroute: set[str] = set()
         for rect in moved:
-            reroute |= self._paths.meeting(rect)
+            reroute |= paths.meeting(rect)
         for lid in reroute:
             self._route(lid, delta)
         return delta
