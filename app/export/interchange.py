@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from app.model.schema import (
     default_fields,
     validate_field,
 )
+from app.model.text import plural
 
 PLURAL = {etype: etype + "s" for etype in ENTITY_ORDER}
 #: the card CSV's columns, as `cld export` writes them; import needs stage, lane and title
@@ -266,8 +268,39 @@ def decode_text(raw: bytes, name: str) -> str:
         return raw.decode("cp1252", errors="replace")
 
 
-def card_csv_edits(doc: Document, text: str) -> tuple[int, list[Edit]]:
-    """Edits for every card row of a CSV; raise InterchangeError listing every bad row."""
+@dataclass(frozen=True)
+class CsvImport:
+    """What a card CSV brings: new cards, cards it updates by their id, and the edits."""
+
+    added: int
+    updated: int
+    edits: list[Edit]
+
+
+#: the card fields a CSV row carries (besides where the card sits)
+CSV_EDITABLE = (
+    "title",
+    "kind",
+    "notes",
+    "owner",
+    "channel",
+    "sentiment",
+    "duration_hours",
+    "cost",
+    "tags",
+)
+
+
+def _usable_id(text: str) -> bool:
+    return 0 < len(text) <= 100 and not any(ch.isspace() for ch in text)
+
+
+def card_csv_edits(doc: Document, text: str) -> CsvImport:
+    """Edits for every card row of a CSV; raise InterchangeError listing every bad row.
+
+    A row whose ``id`` names a card of the board (a file exported from it and edited in a
+    spreadsheet) updates that card instead of adding a second one.
+    """
     header, rows = _read_csv(text)
     missing = [c for c in CSV_REQUIRED if c not in header]
     if missing:
@@ -280,6 +313,7 @@ def card_csv_edits(doc: Document, text: str) -> tuple[int, list[Edit]]:
     lanes = _lane_lookup(doc)
     problems: list[str] = []
     edits: list[Edit] = []
+    added = updated = 0
     last_rank: dict[tuple[str, str], str | None] = {}
     for number, row in enumerate(rows, start=2):
         if None in row:
@@ -318,7 +352,9 @@ def card_csv_edits(doc: Document, text: str) -> tuple[int, list[Edit]]:
             fields["tags"] = [
                 t.strip() for t in values["tags"].replace(",", ";").split(";") if t.strip()
             ]
-        cid = new_id("card")
+        given = values.get("id", "")
+        old = doc.get("card", given) if given else None
+        cid = given if given and (old is not None or _usable_id(given)) else new_id("card")
         for name, value in fields.items():
             try:
                 fields[name] = validate_field("card", cid, name, value)
@@ -330,6 +366,16 @@ def card_csv_edits(doc: Document, text: str) -> tuple[int, list[Edit]]:
         assert stage is not None
         lane = candidates[0]
         key = (lane.id, stage.id)
+        if old is not None and (old.lane, old.stage) == key:  # type: ignore[attr-defined]
+            # a card the file was exported with: updated where it stands, not added again
+            defaults = default_fields("card")
+            row_fields = {
+                f: fields.get(f, defaults[f]) for f in CSV_EDITABLE if f in header or f == "title"
+            }
+            row_fields["deleted"] = False
+            edits += [("card", cid, f, v) for f, v in row_fields.items() if getattr(old, f) != v]
+            updated += 1
+            continue
         if key not in last_rank:
             existing = doc.cards_in(lane.id, stage.id)
             last_rank[key] = existing[-1].rank if existing else None
@@ -337,22 +383,26 @@ def card_csv_edits(doc: Document, text: str) -> tuple[int, list[Edit]]:
         last_rank[key] = rank
         values_all = default_fields("card")
         values_all.update(fields, lane=lane.id, stage=stage.id, rank=rank, deleted=False)
+        if old is not None:  # moved to another cell in the spreadsheet
+            updated += 1
+            edits += [("card", cid, f, v) for f, v in values_all.items() if getattr(old, f) != v]
+            continue
+        added += 1
         edits += [("card", cid, f, v) for f, v in values_all.items()]
     if problems:
         raise InterchangeError(
             f"nothing imported: {len(problems)} bad row(s)\n  " + "\n  ".join(problems)
         )
-    count = sum(1 for e in edits if e[2] == "title")
-    if unknown and count:
-        pass  # extra columns are ignored on purpose: spreadsheets carry their own notes
-    return count, edits
+    # extra columns (``unknown``) are ignored on purpose: spreadsheets carry their own notes
+    del unknown
+    return CsvImport(added, updated, edits)
 
 
 def import_cards_csv(doc: Document, text: str) -> int:
-    """Import card rows as one Change; return the number of cards."""
-    count, edits = card_csv_edits(doc, text)
-    doc.commit(edits)
-    return count
+    """Import card rows as one Change; return the number of cards added or updated."""
+    result = card_csv_edits(doc, text)
+    doc.commit(result.edits)
+    return result.added + result.updated
 
 
 def export_cards_csv(doc: Document) -> str:
@@ -414,10 +464,16 @@ def cli_import_json(doc: Document, source: Path, _args: Any) -> str:
 
 def cli_import_csv(doc: Document, source: Path, _args: Any) -> str:
     try:
-        count = import_cards_csv(doc, decode_text(source.read_bytes(), source.name))
+        result = card_csv_edits(doc, decode_text(source.read_bytes(), source.name))
+        doc.commit(result.edits)
     except (InterchangeError, InvalidValue) as exc:
         raise _user_error(exc, source) from None
-    return f"imported {count} cards from {source.name}"
+    parts = [plural(result.added, "new card")] if result.added or not result.updated else []
+    if result.updated:
+        parts.append(f"{plural(result.updated, 'card')} updated")
+    if not result.edits:
+        return f"imported {source.name}: the board already had all of it, nothing changed"
+    return f"imported {source.name}: " + ", ".join(parts)
 
 
 __all__ = [

@@ -504,6 +504,11 @@ class Document:
         touched: dict[str, set[str]] = {}
         put: list[Displaced] = []
         drop: list[Displaced] = []
+        if any(w.entity_id not in self._records.get(w.entity_type, {}) for w in change.writes):
+            # not the change stored under this id: two files shared a replica (a copy
+            # opened before copies got ids of their own); keep the stored one
+            log.warning("change %s arrived with other writes than the stored one", change.id)
+            return
         for w in change.writes:
             rec = self._records[w.entity_type][w.entity_id]
             reg = rec.registers.get(w.field)

@@ -117,6 +117,15 @@ def new_replica_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def _identity(path: Path) -> str:
+    """Which file this is, as the file system knows it (a copy is another file)."""
+    try:
+        st = path.stat()
+    except OSError:  # an in-memory design (tests, benchmarks) is no file to copy
+        return ""
+    return f"{st.st_dev}:{st.st_ino}"
+
+
 # Migrations from an older FILE_FORMAT: {old version: function(sqlite3 connection)}, each
 # run inside the one transaction of Store._migrate (DDL included).
 MIGRATIONS: dict[int, Any] = {}
@@ -229,7 +238,14 @@ class Store:
         conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
         conn.commit()
         store = cls(path, engine, conn)
-        store.set_meta({"file_format": str(FILE_FORMAT), "replica": new_replica_id(), "name": name})
+        store.set_meta(
+            {
+                "file_format": str(FILE_FORMAT),
+                "replica": new_replica_id(),
+                "replica_home": _identity(path),
+                "name": name,
+            }
+        )
         return store
 
     @classmethod
@@ -243,7 +259,28 @@ class Store:
             store._migrate(version)
         metadata.create_all(conn)  # tables added since (new entity types) are empty
         conn.commit()
+        store._own_replica()
         return store
+
+    def _own_replica(self) -> None:
+        """Give a copied file a replica id of its own.
+
+        Change ids are ``replica:counter``: two copies of one file (``cp``, a USB stick, a
+        backup restored next to the original) that both kept its replica would give their
+        new, different edits the same ids, and merging them would keep one and drop the
+        other. A file remembers which file it is (device and inode); opened as another
+        file, it starts a new replica. A false alarm (a file moved to another disk) only
+        costs a fresh id.
+        """
+        home = _identity(self.path)
+        recorded = self.meta("replica_home")
+        if recorded == home:
+            return
+        values = {"replica_home": home}
+        if recorded is not None:
+            values["replica"] = new_replica_id()
+            values["copied_from_replica"] = self.meta("replica") or ""
+        self.set_meta(values)
 
     def _migrate(self, version: int) -> None:
         """Bring a file of an older format up to FILE_FORMAT in one transaction: a step that
@@ -518,6 +555,7 @@ class Store:
             dest.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('replica', ?)", (replica,)
             )
+            dest.execute("DELETE FROM meta WHERE key = 'replica_home'")  # set when opened
             dest.execute("DELETE FROM outbox")
             dest.execute("DELETE FROM meta WHERE key LIKE 'room:%'")
             dest.commit()

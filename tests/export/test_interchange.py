@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -235,3 +236,34 @@ def test_cli_import_export_and_errors(tmp_path: Path, capsys) -> None:
     assert "cannot export" in capsys.readouterr().err
     assert cld(["schema"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "CLD design"
+
+
+def test_a_csv_exported_from_the_board_updates_its_cards_when_imported_back(
+    tmp_path: Path, capsys
+) -> None:
+    """Export, edit in a spreadsheet, import: the edited cards change, a row without an id
+    is a new card, and nothing is doubled; importing it unchanged changes nothing."""
+    path = tmp_path / "a.cld"
+    _board(path).close()
+    out = tmp_path / "cards.csv"
+    assert cld(["export", str(path), "-o", str(out)]) == 0
+    with Document.open(path) as doc:
+        before = len(doc.cards())
+    assert cld(["import", str(path), str(out)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    lines = out.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    first = next(csv.DictReader([lines[0], lines[1]]))
+    first["title"], first["owner"] = "Retitled in a spreadsheet", ""
+    added = dict(first, id="", title="A brand new card")
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header)
+        writer.writeheader()
+        writer.writerow(first)
+        writer.writerow(added)
+    assert cld(["import", str(path), str(out)]) == 0
+    assert "1 new card, 1 card updated" in capsys.readouterr().out
+    with Document.open(path) as doc:
+        assert len(doc.cards()) == before + 1
+        card = doc.card(first["id"])
+        assert card.title == "Retitled in a spreadsheet" and card.owner == ""

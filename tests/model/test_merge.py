@@ -85,6 +85,34 @@ def test_two_offline_copies_merge_both_ways_with_the_losing_title_kept(
     assert "0 new changes" in capsys.readouterr().out
 
 
+def test_a_file_copied_with_cp_becomes_a_replica_of_its_own(tmp_path: Path, capsys) -> None:
+    """A byte-for-byte copy (cp, a USB stick) edited apart from its original merges back
+    without losing either side's edit: the copy took a new replica id when first opened."""
+    import shutil
+
+    clock = Clock()
+    office, stick = tmp_path / "office.cld", tmp_path / "stick.cld"
+    _design(office, clock).close()
+    shutil.copyfile(office, stick)
+    with Document.open(office, physical=clock) as doc:
+        office_replica = doc.replica
+        clock.ms += 1000
+        doc.commit(edits.update(doc, "card", "c-a", title="Kickoff call (office)"))
+    with Document.open(stick, physical=clock) as doc:
+        assert doc.replica != office_replica
+        clock.ms += 1000
+        doc.commit(edits.update(doc, "card", "c-a", title="Kickoff workshop (stick)"))
+    with Document.open(office) as doc:
+        assert doc.replica == office_replica  # the original keeps its own
+    assert cld(["merge", str(office), str(stick)]) == 0
+    assert "1 new change" in capsys.readouterr().out
+    assert cld(["merge", str(stick), str(office)]) == 0
+    for path in (office, stick):
+        with Document.open(path) as doc:
+            assert doc.card("c-a").title == "Kickoff workshop (stick)"
+            assert [c.value for c in doc.conflicts()] == ["Kickoff call (office)"]
+
+
 def test_restoring_a_conflict_brings_the_lost_value_back_and_closes_it(tmp_path: Path) -> None:
     """Restore writes the lost value as a new change and the conflict is no longer listed."""
     clock = Clock()
