@@ -19,6 +19,7 @@ from typing import Any
 from app.model.document import ChangeRejected, Document
 from app.model.schema import InvalidValue
 from app.model.store import DesignFileError
+from app.model.text import plural
 
 #: modules that add subcommands (each has ``register(subparsers)``); missing ones are skipped
 EXTENSIONS = ("app.cli.sync", "app.cli.analyze", "app.cli.pictures", "app.cli.poster")
@@ -75,7 +76,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     print("  cards:  " + ", ".join(f"{k} {v}" for k, v in s["cards"].items()))
     print(f"  links:  {s['links']}")
     print(f"  votes:  {s['votes']}")
-    print(f"  changes: {s['changes']} ({s['unsent']} not yet sent to a workshop server)")
+    unsent = f", {s['unsent']} not yet sent to a workshop room" if s["unsent"] else ""
+    print(f"  changes: {s['changes']}{unsent}")
     if s["conflicts"]:
         print(f"  conflicts kept: {s['conflicts']} (values that lost a concurrent edit)")
     return 0
@@ -120,8 +122,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
     result = merge_files(Path(args.file), Path(args.other))
     print(
-        f"merged {args.other} into {args.file}: {result.new_changes} new changes "
-        f"(of {result.offered}), {result.conflicts} conflicts kept"
+        f"merged {args.other} into {args.file}: {plural(result.new_changes, 'new change')} "
+        f"(of {result.offered}), {plural(result.conflicts, 'conflict')} kept"
     )
     return 0
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from app.cli import UserError
+from app.model.text import plural
 from app.sync.protocol import ROLES
 
 if TYPE_CHECKING:
@@ -161,7 +162,14 @@ async def _watch(client: SyncClient) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from app.model.document import Document
-    from app.sync.client import DocumentAdapter, SyncClient, SyncRefused, SyncState, SyncTimeout
+    from app.sync.client import (
+        DocumentAdapter,
+        SyncClient,
+        SyncRefused,
+        SyncState,
+        SyncTimeout,
+        SyncUnreachable,
+    )
 
     path = Path(args.file)
     created = not path.exists()
@@ -207,8 +215,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 finally:
                     stop_watch()
                 return 0
-            result = asyncio.run(client.sync_once(timeout=args.timeout))
+            # a server that is not there is told after a few seconds, not the whole timeout
+            result = asyncio.run(client.sync_once(timeout=args.timeout, unreachable_tries=4))
         except SyncRefused as exc:
+            raise UserError(str(exc)) from None
+        except SyncUnreachable as exc:
             raise UserError(str(exc)) from None
         except SyncTimeout as exc:
             print(f"cld: {exc}", file=sys.stderr)
@@ -229,7 +240,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         elif unsent:
             # only a viewer gets here with unsent changes: the file and the room differ
             print(
-                f"cld: {unsent} local changes were not sent: a viewer cannot edit the room. "
+                f"cld: {plural(unsent, 'local change')} not sent: a viewer cannot edit the room. "
                 "Ask the facilitator for an editor link.",
                 file=sys.stderr,
             )

@@ -65,6 +65,10 @@ class SyncTimeout(Exception):
     """A one-shot sync could not finish in time; unsent changes stay in the outbox."""
 
 
+class SyncUnreachable(SyncTimeout):
+    """Nothing answered at the server's address, try after try; unsent changes stay."""
+
+
 # -- adapters -------------------------------------------------------------------------
 
 
@@ -323,12 +327,20 @@ class SyncClient:
             await self._sleep_backoff(attempt)
         await self._report("stopped")
 
-    async def sync_once(self, *, timeout: float = 30.0) -> SyncResult:
-        """Push everything, pull everything, return when the file and the room agree."""
+    async def sync_once(
+        self, *, timeout: float = 30.0, unreachable_tries: int | None = None
+    ) -> SyncResult:
+        """Push everything, pull everything, return when the file and the room agree.
+
+        With ``unreachable_tries``, that many failed connects in a row before the server
+        ever answered raise SyncUnreachable at once instead of waiting out ``timeout``.
+        """
         self._loop = asyncio.get_running_loop()
         self.seq = await self.adapter.last_seq(self.room)
         deadline = time.monotonic() + timeout
         attempt = 0
+        unreachable = 0
+        answered = False
         last_error = ""
         while time.monotonic() < deadline:
             await self._report("connecting")
@@ -347,8 +359,17 @@ class SyncClient:
                 raise
             except OSError as exc:
                 last_error = _unreachable(self.url, exc)
+                unreachable += 1
+                if not answered and unreachable_tries and unreachable >= unreachable_tries:
+                    unsent = await self.adapter.unsent()
+                    await self._report("offline", detail=last_error)
+                    raise SyncUnreachable(
+                        f"{last_error}; {unsent} changes not yet sent stay in the file"
+                    ) from None
             except (WebSocketException, TimeoutError, ValueError) as exc:
+                answered = True
                 last_error = str(exc) or type(exc).__name__
+            answered = answered or self._welcomed
             await self._report("offline", detail=last_error)
             attempt = 1 if self._welcomed else attempt + 1
             await self._sleep_backoff(attempt, deadline=deadline)

@@ -69,7 +69,7 @@ def test_two_offline_copies_merge_both_ways_with_the_losing_title_kept(
 
     assert cld(["merge", str(office), str(laptop)]) == 0
     out = capsys.readouterr().out
-    assert "2 new changes" in out and "1 conflicts kept" in out
+    assert "2 new changes" in out and "1 conflict kept" in out
     assert cld(["merge", str(laptop), str(office)]) == 0
     assert "2 new changes" in capsys.readouterr().out
     office_state, laptop_state = _state(office), _state(laptop)

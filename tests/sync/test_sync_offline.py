@@ -159,6 +159,24 @@ def test_cld_sync_with_wrong_token_stops_with_a_clear_error(tmp_path: Path) -> N
         stop_process(server)
 
 
+def test_cld_sync_with_no_server_says_so_in_seconds_and_keeps_the_edits(tmp_path: Path) -> None:
+    """Nothing listening at the join link: one plain line, exit 2, well before the timeout;
+    the file's unsent changes are still there."""
+    path = tmp_path / "x.cld"
+    small_board(path).close()
+    started = time.monotonic()
+    result = run_cli(
+        "sync", str(path), f"ws://127.0.0.1:{free_port()}/rooms/r1", "--token", "t" * 22
+    )
+    assert result.returncode == 2
+    err = result.stderr
+    assert "cannot reach the workshop server" in err and "stay in the file" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert time.monotonic() - started < 20  # not the 60 s timeout
+    with Document.open(path) as doc:
+        assert doc.store.outbox_count() > 0
+
+
 def test_clock_a_day_ahead_cannot_win_later_conflicts(tmp_path: Path) -> None:
     """A laptop a day ahead is clamped by the server; a later edit wins on every replica."""
     data = tmp_path / "server"
@@ -312,7 +330,7 @@ def test_cld_sync_as_viewer_pulls_but_says_local_edits_stay(tmp_path: Path) -> N
             out, err = await asyncio.wait_for(proc.communicate(), 60)
             assert proc.returncode == 1, err.decode()
             assert "received 8" in out.decode()
-            assert "8 local changes were not sent" in err.decode() and "viewer" in err.decode()
+            assert "8 local changes not sent" in err.decode() and "viewer" in err.decode()
             assert len(server.roomlog.change_ids(room.id)) == 8  # only the editor's board
             theirs.close()
 
