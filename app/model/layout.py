@@ -35,6 +35,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from app.model.document import Document
@@ -310,11 +311,17 @@ def card_footer(card: Any, team: bool, room: float, size: float) -> str:
     """The one line a card shows under its title, cut to ``room``: channel, then owner and
     duration for work (steps, decisions, hand-offs) and any card in a team's lane (``team``).
     A long owner or channel is shortened first, so the duration always shows."""
-    parts = _footer_parts(card, team)
+    return _footer_line(
+        tuple(_footer_parts(card, team)), card.duration_hours is not None, room, size
+    )
+
+
+@lru_cache(maxsize=16384)  # boards repeat their footers: "CSM · 2 h" on many cards
+def _footer_line(parts: tuple[str, ...], timed: bool, room: float, size: float) -> str:
     line = " \u00b7 ".join(parts)
     if not parts or text_width(line, size) <= room:
         return line
-    if len(parts) > 1 and card.duration_hours is not None:
+    if len(parts) > 1 and timed:
         tail = " \u00b7 " + parts[-1]
         head = " \u00b7 ".join(parts[:-1])
         left = room - text_width(tail, size)

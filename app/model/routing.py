@@ -59,43 +59,69 @@ class _Buckets:
         return found
 
 
-class CardGrid(_Buckets):
-    """The placed card boxes, to ask what a segment would pass behind."""
+class CardGrid:
+    """The placed card boxes, to ask what a segment would pass behind.
+
+    Each bucket holds the boxes it meets as plain (x0, y0, x1, y1, id) tuples: a query
+    then compares numbers without looking anything up.
+    """
+
+    size = _BUCKET
 
     def __init__(self) -> None:
-        super().__init__()
-        self._boxes: dict[str, CardBox] = {}
+        self._buckets: dict[tuple[int, int], list[tuple[float, float, float, float, str]]] = {}
+        self._boxes: dict[str, tuple[float, float, float, float, str]] = {}
+
+    def _keys(self, entry: tuple[float, float, float, float, str]) -> list[tuple[int, int]]:
+        size = self.size
+        x0, y0, x1, y1, _cid = entry
+        return [
+            (i, j)
+            for i in range(int(x0 // size), int(x1 // size) + 1)
+            for j in range(int(y0 // size), int(y1 // size) + 1)
+        ]
 
     def put(self, box: CardBox) -> None:
+        entry = (box.x, box.y, box.x + box.w, box.y + box.h, box.id)
         old = self._boxes.get(box.id)
+        if old == entry:
+            return
         if old is not None:
-            if old.x == box.x and old.y == box.y and old.w == box.w and old.h == box.h:
-                self._boxes[box.id] = box
-                return
             self.remove(box.id)
-        self._boxes[box.id] = box
-        self._add(box.id, box.x, box.y, box.x + box.w, box.y + box.h)
+        self._boxes[box.id] = entry
+        buckets = self._buckets
+        for key in self._keys(entry):
+            bucket = buckets.get(key)
+            if bucket is None:
+                buckets[key] = [entry]
+            else:
+                bucket.append(entry)
 
     def remove(self, card_id: str) -> None:
         old = self._boxes.pop(card_id, None)
-        if old is not None:
-            self._discard(card_id, old.x, old.y, old.x + old.w, old.y + old.h)
+        if old is None:
+            return
+        for key in self._keys(old):
+            bucket = self._buckets.get(key)
+            if bucket is not None:
+                bucket[:] = [e for e in bucket if e[4] != card_id]
 
     def fill(self, boxes: Iterable[CardBox]) -> None:
         """Put many boxes into an empty grid (a full layout: one loop, no look-ups)."""
         buckets, size, known = self._buckets, self.size, self._boxes
         for b in boxes:
-            cid = b.id
-            known[cid] = b
-            i0, i1 = int(b.x // size), int((b.x + b.w) // size)
-            j0, j1 = int(b.y // size), int((b.y + b.h) // size)
+            x1, y1 = b.x + b.w, b.y + b.h
+            entry = (b.x, b.y, x1, y1, b.id)
+            known[b.id] = entry
+            i0, i1 = int(b.x // size), int(x1 // size)
+            j0, j1 = int(b.y // size), int(y1 // size)
             for i in range(i0, i1 + 1) if i1 > i0 else (i0,):
                 for j in range(j0, j1 + 1) if j1 > j0 else (j0,):
                     bucket = buckets.get((i, j))
                     if bucket is None:
-                        buckets[(i, j)] = {cid}
+                        buckets[(i, j)] = [entry]
                     else:
-                        bucket.add(cid)
+                        bucket.append(entry)
 
     def blocked(self, rect: Rect, skip: Sequence[str]) -> bool:
         """Whether a card other than those in ``skip`` meets ``rect`` (edges excluded)."""
@@ -104,14 +130,12 @@ class CardGrid(_Buckets):
             x0, x1 = x1 - 2.0, x0 + 2.0
         if y0 > y1:
             y0, y1 = y1 - 2.0, y0 + 2.0
-        boxes, buckets = self._boxes, self._buckets
-        for i in range(int(x0 // _BUCKET), int(x1 // _BUCKET) + 1):
-            for j in range(int(y0 // _BUCKET), int(y1 // _BUCKET) + 1):
-                for cid in buckets.get((i, j), ()):
-                    if cid in skip:
-                        continue
-                    b = boxes[cid]
-                    if b.x < x1 and x0 < b.x + b.w and b.y < y1 and y0 < b.y + b.h:
+        buckets, size = self._buckets, self.size
+        a, b = skip[0], skip[1]
+        for i in range(int(x0 // size), int(x1 // size) + 1):
+            for j in range(int(y0 // size), int(y1 // size) + 1):
+                for bx0, by0, bx1, by1, cid in buckets.get((i, j), ()):
+                    if bx0 < x1 and x0 < bx1 and by0 < y1 and y0 < by1 and cid != a and cid != b:
                         return True
         return False
 
