@@ -489,15 +489,63 @@ class SyncClient:
                 raise SyncRefused(f"the server closed the connection: {ws.close_reason}")
 
     async def _receive(self, link: _Link) -> None:
+        """Read frames as they come; a second task handles them, so frames that arrive
+        while a batch is being applied are applied together with the next one."""
+        inbox: asyncio.Queue[p.Message | None] = asyncio.Queue()
+        handler = asyncio.create_task(self._handle(link, inbox))
         try:
             async for data in link.ws:
                 for message in p.parse_server_frame(data):
-                    await self._on_message(link, message)
+                    inbox.put_nowait(message)
+                if handler.done():
+                    handler.result()  # a handling error ends the connection
+                    return
         except ConnectionClosed:
             pass
+        except BaseException:
+            handler.cancel()
+            raise
+        inbox.put_nowait(None)
+        await handler  # what arrived before the close is still applied
         code = link.ws.close_code
         if code not in (None, 1000, 1001):
             log.warning("the server closed the connection: %s (%s)", link.ws.close_reason, code)
+
+    async def _handle(self, link: _Link, inbox: asyncio.Queue[p.Message | None]) -> None:
+        while True:
+            batch = [await inbox.get()]
+            while not inbox.empty():
+                batch.append(inbox.get_nowait())
+            i = 0
+            while i < len(batch):
+                message = batch[i]
+                if message is None:
+                    return
+                if isinstance(message, p.Changes) and not message.snapshot:
+                    run = [message]
+                    while (
+                        i + len(run) < len(batch)
+                        and isinstance(nxt := batch[i + len(run)], p.Changes)
+                        and not nxt.snapshot
+                    ):
+                        run.append(nxt)
+                    await self._on_changes_run(link, run)  # type: ignore[arg-type]
+                    i += len(run)
+                    continue
+                await self._on_message(link, message)
+                i += 1
+
+    async def _on_changes_run(self, link: _Link, messages: list[p.Changes]) -> None:
+        """Live changes of several messages applied as one batch (one event, one repaint)."""
+        changes = [Change.model_validate(item) for m in messages for item in m.items]
+        if changes:
+            await self.adapter.apply_remote(changes)
+            self.received += len(changes)
+        moved = False
+        for message in messages:
+            moved = await self._advance(link, message, save=False) or moved
+        if moved:
+            await self.adapter.save_seq(self.room, self.seq)
 
     async def _on_message(self, link: _Link, message: p.Message) -> None:
         if isinstance(message, p.Changes):
@@ -568,18 +616,25 @@ class SyncClient:
         if changes:
             await self.adapter.apply_remote(changes)
             self.received += len(changes)
+        await self._advance(link, message)
+
+    async def _advance(self, link: _Link, message: p.Changes, *, save: bool = True) -> bool:
+        """Move the last seen seq past a message, or ask for what a gap left out; True if
+        the seq moved (``save``: store it in the file now)."""
+        moved = False
         if message.snapshot:
             if message.to_seq > 0:
-                self.seq = message.to_seq
-                await self.adapter.save_seq(self.room, self.seq)
+                self.seq, moved = message.to_seq, True
         elif message.from_seq <= self.seq + 1:
             if message.to_seq > self.seq:
-                self.seq = message.to_seq
-                await self.adapter.save_seq(self.room, self.seq)
+                self.seq, moved = message.to_seq, True
             link.fetching = False  # in step again; a later gap asks again
         else:
             await self._fetch(link)  # a gap: ask the log for what is missing
         link.room_seq = max(link.room_seq, message.to_seq)
+        if moved and save:
+            await self.adapter.save_seq(self.room, self.seq)
+        return moved
 
     async def _fetch(self, link: _Link) -> None:
         if not link.fetching:
