@@ -134,6 +134,9 @@ class Room:
     unapplied: list[Change] = field(default_factory=list)
     unapplied_ids: set[str] = field(default_factory=set)
     apply_handle: asyncio.TimerHandle | None = None
+    #: (seq, messages) of the last snapshot: a room whose participants arrive together
+    #: (the start of a workshop) builds it once
+    snapshot_cache: tuple[int, list[str]] | None = None
 
     def merge_pending(self) -> None:
         """Merge what the room logged and sent since the last call into ``doc``."""
@@ -670,10 +673,15 @@ class SyncServer:
         Applying it gives the same values, registers and conflicts as replaying the log.
         """
         self._apply_state(room)
-        return [
+        cached = room.snapshot_cache
+        if cached is not None and cached[0] == room.seq:
+            return cached[1]
+        messages = [
             p.changes_message(0, room.seq if last else 0, chunk, snapshot=True)
             for chunk, last in chunks(snapshot_changes(room.doc))
         ]
+        room.snapshot_cache = (room.seq, messages)
+        return messages
 
 
 def _respond(connection: ServerConnection, status: int, text: str) -> Response:

@@ -739,3 +739,49 @@ def test_an_idle_room_is_unloaded_and_reopens_with_its_board(
                 d.close()
 
     asyncio.run(main())
+
+
+def test_people_joining_together_share_one_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three newcomers at the start of a workshop all get the whole board; the server reads
+    its state for them once, not once each (until the board changes)."""
+    from app.sync import server as server_module
+
+    built: list[int] = []
+    real = server_module.snapshot_changes
+
+    def counting(doc: Document) -> list[str]:
+        built.append(1)
+        return real(doc)
+
+    monkeypatch.setattr(server_module, "snapshot_changes", counting)
+    data = tmp_path / "server"
+    room = create_room(data)
+
+    async def main() -> None:
+        async with serving(data) as server:
+            url = room_url(server.url, room)
+            host = LiveClient(small_board(tmp_path / "h.cld"), url, room.tokens["editor"]).start()
+            await until(lambda: host.online and host.drained(), what="host online")
+            guests = [
+                LiveClient(Document.new(tmp_path / f"g{k}.cld"), url, room.tokens["editor"])
+                for k in range(3)
+            ]
+            for g in guests:
+                g.start()
+            await until(
+                lambda: all(len(g.doc.cards()) == 4 for g in guests), what="guests have the board"
+            )
+            assert len(built) == 1
+            retitle(host.doc, "c-base0", "changed")
+            await until(lambda: host.drained(), what="pushed")
+            late = LiveClient(Document.new(tmp_path / "late.cld"), url, room.tokens["editor"])
+            late.start()
+            await until(lambda: late.doc.card("c-base0") is not None, what="late joiner")
+            assert late.doc.card("c-base0").title == "changed" and len(built) == 2
+            for c in (host, *guests, late):
+                await c.stop()
+                c.doc.close()
+
+    asyncio.run(main())
