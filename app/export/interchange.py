@@ -277,18 +277,8 @@ class CsvImport:
     edits: list[Edit]
 
 
-#: the card fields a CSV row carries (besides where the card sits)
-CSV_EDITABLE = (
-    "title",
-    "kind",
-    "notes",
-    "owner",
-    "channel",
-    "sentiment",
-    "duration_hours",
-    "cost",
-    "tags",
-)
+#: the card fields a CSV row carries (besides which card it is and where it sits)
+CSV_EDITABLE = tuple(c for c in CSV_COLUMNS if c not in ("id", "stage", "layer", "lane"))
 
 
 def _usable_id(text: str) -> bool:

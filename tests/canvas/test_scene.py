@@ -157,24 +157,14 @@ def test_a_link_straightens_on_screen_once_the_card_in_its_way_has_moved(
 ) -> None:
     """The link item goes round a card between its ends; moving that card away straightens
     the item shortly after, without the link's own cards moving."""
-    doc = Document.new(tmp_path / "r.cld")
-    s1, e = edits.add_stage(doc, "Onboard")
-    doc.commit(e)
-    s2, e = edits.add_stage(doc, "Adopt", after=s1)
-    doc.commit(e)
-    cards = {}
-    for name, kind in (("front", "frontstage"), ("back", "backstage"), ("team", "team")):
-        lane, e = edits.add_lane(doc, name, kind, team="Ops" if kind == "team" else "")
-        doc.commit(e)
-        cards[name], e = edits.add_card(doc, lane, s1, title=name)
-        doc.commit(e)
-    kid, e = edits.add_link(doc, cards["team"], cards["front"])
-    doc.commit(e)
+    from tests.boards import go_round_board
+
+    doc, ids = go_round_board(tmp_path / "r.cld")
     scene = BoardScene(doc)
     try:
-        assert len(scene.links[kid].route.points) == 4
-        doc.commit(edits.move_cards(doc, [cards["back"]], doc.card(cards["back"]).lane, s2))
-        qtbot.waitUntil(lambda: len(scene.links[kid].route.points) == 2, timeout=2000)
+        assert len(scene.links[ids["link"]].route.points) == 4
+        doc.commit(edits.move_cards(doc, [ids["back"]], doc.card(ids["back"]).lane, ids["adopt"]))
+        qtbot.waitUntil(lambda: len(scene.links[ids["link"]].route.points) == 2, timeout=2000)
     finally:
         scene.close()
         doc.close()

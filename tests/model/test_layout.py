@@ -264,27 +264,17 @@ def test_links_do_not_pass_behind_other_cards_on_the_sample_board(tmp_path) -> N
 def test_a_link_goes_round_a_card_and_straight_once_it_has_moved_away(tmp_path) -> None:
     """Team -> front stage passes the back-stage card between them: the link goes round
     it; when that card moves to another stage, settle() straightens the link."""
-    doc = Document.new(tmp_path / "r.cld")
-    s1, e = edits.add_stage(doc, "Onboard")
-    doc.commit(e)
-    s2, e = edits.add_stage(doc, "Adopt", after=s1)
-    doc.commit(e)
-    cards = {}
-    for name, kind in (("front", "frontstage"), ("back", "backstage"), ("team", "team")):
-        lane, e = edits.add_lane(doc, name, kind, team="Ops" if kind == "team" else "")
-        doc.commit(e)
-        cards[name], e = edits.add_card(doc, lane, s1, title=name)
-        doc.commit(e)
-    kid, e = edits.add_link(doc, cards["team"], cards["front"])
-    doc.commit(e)
+    from tests.boards import go_round_board
+
+    doc, ids = go_round_board(tmp_path / "r.cld")
     layouter = BoardLayouter(doc)
     doc.subscribe(lambda ev: layouter.refresh(ev.changed))
-    assert len(layouter.layout.links[kid].points) == 4  # round the back-stage card
-    back = doc.card(cards["back"])
-    doc.commit(edits.move_cards(doc, [cards["back"]], back.lane, s2))
+    assert len(layouter.layout.links[ids["link"]].points) == 4  # round the back-stage card
+    back = doc.card(ids["back"])
+    doc.commit(edits.move_cards(doc, [ids["back"]], back.lane, ids["adopt"]))
     assert layouter.unsettled()
     layouter.settle()
-    assert len(layouter.layout.links[kid].points) == 2  # straight up now
+    assert len(layouter.layout.links[ids["link"]].points) == 2  # straight up now
     assert layouter.layout.links == compute_layout(doc).links
     doc.close()
 
