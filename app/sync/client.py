@@ -479,9 +479,9 @@ class SyncClient:
             stopper.cancel()
             for task in tasks:
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            # gather, not a suppress(CancelledError) per task: a cancel of this coroutine
+            # itself must still get through, or a cancelled client would go on forever
+            await asyncio.gather(*tasks, return_exceptions=True)
             await ws.close()
             code = ws.close_code
             self._link = None
