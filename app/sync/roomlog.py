@@ -101,6 +101,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def _url_safe(nbytes: int) -> str:
+    """A random URL-safe string that does not start with "-" (``--token -x...`` would read
+    as a missing argument on a command line)."""
+    while True:
+        text = secrets.token_urlsafe(nbytes)
+        if not text.startswith("-"):
+            return text
+
+
 class RoomLog:
     """Rooms, tokens and the append-only room log behind one SQLAlchemy engine."""
 
@@ -118,8 +127,8 @@ class RoomLog:
     # -- rooms and tokens ------------------------------------------------------------
 
     def create_room(self, name: str) -> NewRoom:
-        room_id = secrets.token_urlsafe(ROOM_ID_BYTES)
-        tokens = {role: secrets.token_urlsafe(TOKEN_BYTES) for role in ROLES}
+        room_id = _url_safe(ROOM_ID_BYTES)
+        tokens = {role: _url_safe(TOKEN_BYTES) for role in ROLES}
         with self.engine.begin() as conn:
             conn.execute(insert(rooms_table).values(id=room_id, name=name, created=time.time()))
             conn.execute(

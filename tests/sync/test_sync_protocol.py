@@ -198,3 +198,20 @@ def test_fields_a_newer_server_adds_are_ignored_by_this_client() -> None:
     parsed = p.parse_server_frame(json.dumps(welcome))[0]
     assert isinstance(parsed, p.Welcome) and parsed.seq == 3
     assert parsed.participants[0].name == "A" and parsed.change_burst == p.CHANGE_BURST
+
+
+def test_room_tokens_never_start_with_a_dash(tmp_path: Path) -> None:
+    """`cld sync FILE URL --token T` reads T as an option when it starts with "-": tokens
+    and room ids never do (one room in about twenty used to get such a token)."""
+    from app.sync.roomlog import RoomLog
+    from app.sync.server import default_db_url
+
+    roomlog = RoomLog(default_db_url(tmp_path))
+    try:
+        rooms = [roomlog.create_room(f"Room {k}") for k in range(150)]
+    finally:
+        roomlog.close()
+    texts = [r.id for r in rooms] + [t for r in rooms for t in r.tokens.values()]
+    assert len(set(texts)) == len(texts) == 600
+    assert not [t for t in texts if t.startswith("-")]
+    assert min(len(t) for t in texts if t not in {r.id for r in rooms}) >= 43  # 256 bits
